@@ -1,0 +1,3 @@
+from smol_tools.interfaces.cli import main
+
+raise SystemExit(main())

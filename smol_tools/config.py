@@ -1,0 +1,144 @@
+"""Settings: defaults < TOML config file < SMOL_* environment < command-line flags.
+
+`SMOL_TOOLS_HOME` relocates every path (config, data, cache, models) so tests never touch `~`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from smol_tools.errors import ConfigError
+
+APP_NAME = "smol-tools"
+# The repository's models/ folder: catalog, README and the bundled default model.
+PROJECT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+@dataclass(frozen=True)
+class Paths:
+    config_dir: Path
+    data_dir: Path
+    cache_dir: Path
+    models_dir: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @classmethod
+    def resolve(cls, env: Mapping[str, str]) -> Paths:
+        home = env.get("SMOL_TOOLS_HOME")
+        if home:
+            root = Path(home).expanduser()
+            return cls(root / "config", root / "data", root / "cache", root / "models")
+        import platformdirs
+
+        data = Path(platformdirs.user_data_dir(APP_NAME))
+        models = PROJECT_MODELS_DIR if PROJECT_MODELS_DIR.is_dir() else data / "models"
+        return cls(
+            Path(platformdirs.user_config_dir(APP_NAME)),
+            data,
+            Path(platformdirs.user_cache_dir(APP_NAME)),
+            models,
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every user-tunable knob. Field names are the TOML keys; SMOL_<NAME> overrides each."""
+
+    model: str = "smollm2-135m"  # catalog name or path to a .gguf
+    backend: str = "llama"  # "llama" (in-process) or "remote" (OpenAI-compatible URL)
+    remote_url: str = ""
+    remote_api_key: str = ""
+    n_ctx: int = 0  # 0: the model's own context length
+    n_threads: int = 0  # 0: one per core
+    n_batch: int = 512
+    weights: str = "auto"  # "auto": F16 copy of small quantized models (2x prompt speed); "original"
+    temperature: float = 0.2
+    top_p: float = 0.9
+    max_tokens: int = 512
+    thinking: bool = False  # SmolLM3 reasoning mode
+    paths: Paths = field(default=Paths(Path("."), Path("."), Path("."), Path(".")), compare=False)
+
+    @property
+    def model_dirs(self) -> list[Path]:
+        """Where model files are looked for: the writable models dir, then the project's."""
+        dirs = [self.paths.models_dir]
+        if PROJECT_MODELS_DIR.is_dir() and PROJECT_MODELS_DIR != self.paths.models_dir:
+            dirs.append(PROJECT_MODELS_DIR)
+        return dirs
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+_CHOICES = {"backend": ("llama", "remote"), "weights": ("auto", "f16", "original")}
+
+
+def _coerce(name: str, kind: type, value: Any, where: str) -> Any:
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError
+        if kind is int and isinstance(value, bool):
+            raise ValueError
+        result = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{where}: expected {kind.__name__} for '{name}', got {value!r}"
+        ) from None
+    if name in _CHOICES and result not in _CHOICES[name]:
+        raise ConfigError(f"{where}: '{name}' must be one of {', '.join(_CHOICES[name])}")
+    if kind in (int, float) and result < 0:
+        raise ConfigError(f"{where}: '{name}' must not be negative")
+    return result
+
+
+def _types() -> dict[str, type]:
+    hints = {"str": str, "int": int, "float": float, "bool": bool}
+    return {f.name: hints[str(f.type)] for f in fields(Settings) if str(f.type) in hints}
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Resolve settings from all layers; `overrides` (CLI flags) win, None values are ignored."""
+    env = os.environ if env is None else env
+    paths = Paths.resolve(env)
+    types = _types()
+    values: dict[str, Any] = {}
+
+    config_file = Path(env["SMOL_CONFIG"]) if env.get("SMOL_CONFIG") else paths.config_file
+    if config_file.is_file():
+        try:
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
+        for key, value in data.items():
+            if key not in types:
+                raise ConfigError(f"{config_file}: unknown setting '{key}'")
+            values[key] = _coerce(key, types[key], value, str(config_file))
+
+    for key, kind in types.items():
+        var = f"SMOL_{key.upper()}"
+        if var in env and env[var] != "":
+            values[key] = _coerce(key, kind, env[var], var)
+
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = _coerce(key, types[key], value, f"--{key.replace('_', '-')}")
+
+    return Settings(paths=paths, **values)

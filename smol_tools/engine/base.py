@@ -1,0 +1,154 @@
+"""The engine protocol every backend implements, and the stream it returns."""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
+
+
+@dataclass
+class Usage:
+    """What one request cost; filled in while the stream runs. Times are measured, in seconds."""
+
+    prompt_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens whose KV state was reused, not recomputed
+    completion_tokens: int = 0
+    queued_s: float = 0.0  # waiting for another request to finish
+    first_token_s: float = 0.0  # from the start of the request to the first text
+    total_s: float = 0.0
+    finish_reason: str = ""  # "stop", "length", "cancelled"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+@dataclass
+class ChatRequest:
+    messages: Sequence[Message]
+    max_tokens: int = 512
+    temperature: float = 0.2
+    top_p: float = 0.9
+    stop: Sequence[str] = ()
+    json_schema: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ChatStream(Iterator[str]):
+    """Text deltas of one answer. Iterate it; `cancel()` from any thread stops it early.
+
+    The backend generator runs lazily (nothing happens until the first `next`), checks
+    `cancelled` between tokens, and fills `usage` as it goes.
+    """
+
+    def __init__(self, run: Callable[[ChatStream], Iterator[str]]) -> None:
+        self.usage = Usage()
+        self._cancel = threading.Event()
+        self._started = time.perf_counter()
+        self._gen = run(self)
+
+    @property
+    def cancelled(self) -> threading.Event:
+        return self._cancel
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def __iter__(self) -> ChatStream:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            chunk = next(self._gen)
+        except StopIteration:
+            self.usage.total_s = time.perf_counter() - self._started
+            if not self.usage.finish_reason:
+                self.usage.finish_reason = "cancelled" if self._cancel.is_set() else "stop"
+            raise
+        if not self.usage.first_token_s:
+            self.usage.first_token_s = time.perf_counter() - self._started
+        return chunk
+
+    def close(self) -> None:
+        self._gen.close()
+
+    def __del__(self) -> None:
+        self._gen.close()
+
+    def text(self) -> str:
+        """Consume the stream and return the whole answer."""
+        return "".join(self)
+
+
+class Engine(ABC):
+    """One model behind a chat interface. Cheap to construct; `load()` does the heavy work."""
+
+    supports_schema = True  # json_schema= constrains the output
+    name = "engine"
+
+    @abstractmethod
+    def load(self) -> None:
+        """Load the model now (otherwise the first request does)."""
+
+    @abstractmethod
+    def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        stop: Sequence[str] = (),
+        json_schema: dict[str, Any] | None = None,
+    ) -> ChatStream:
+        """Stream the assistant's answer to `messages`."""
+
+    @abstractmethod
+    def count_tokens(self, text: str) -> int:
+        """Tokens `text` takes in this model's vocabulary."""
+
+    @property
+    @abstractmethod
+    def context_length(self) -> int:
+        """Tokens the loaded context holds (prompt + answer)."""
+
+    @property
+    def model_name(self) -> str:
+        return self.name
+
+    def close(self) -> None:
+        """Free the model. The engine may be loaded again afterwards."""
+
+
+class FifoLock:
+    """A lock granted in arrival order; a waiter gives up when its cancel event is set."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+        self._skip: set[int] = set()  # tickets whose holders gave up while waiting
+
+    def acquire(self, cancel: threading.Event | None = None) -> bool:
+        with self._cond:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            while self._serving != ticket:
+                self._cond.wait(0.05)
+                if cancel is not None and cancel.is_set() and self._serving != ticket:
+                    self._skip.add(ticket)
+                    return False
+            return True
+
+    def release(self) -> None:
+        with self._cond:
+            self._serving += 1
+            while self._serving in self._skip:
+                self._skip.discard(self._serving)
+                self._serving += 1
+            self._cond.notify_all()

@@ -1,0 +1,74 @@
+"""A scripted engine for tests of pure logic: answers come from a queue, requests are recorded."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from smol_tools.engine.base import ChatRequest, ChatStream, Engine, Message
+
+
+class FakeEngine(Engine):
+    name = "fake"
+
+    def __init__(
+        self,
+        responses: Sequence[str] = (),
+        *,
+        context_length: int = 2048,
+        delay: float = 0.0,
+        default: str = "This is a fake answer.",
+    ) -> None:
+        self.queue: deque[str] = deque(responses)
+        self.history: list[ChatRequest] = []
+        self.default = default
+        self.delay = delay  # seconds per chunk, to test cancellation and streaming UIs
+        self._context_length = context_length
+        self.loaded = False
+
+    def enqueue(self, *responses: str) -> None:
+        self.queue.extend(responses)
+
+    def load(self) -> None:
+        self.loaded = True
+
+    def count_tokens(self, text: str) -> int:
+        return len(re.findall(r"\w+|[^\w\s]", text))
+
+    @property
+    def context_length(self) -> int:
+        return self._context_length
+
+    def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        stop: Sequence[str] = (),
+        json_schema: dict[str, Any] | None = None,
+    ) -> ChatStream:
+        request = ChatRequest(
+            list(messages), max_tokens or 512, temperature or 0.0, top_p or 1.0, stop, json_schema
+        )
+        self.history.append(request)
+        answer = self.queue.popleft() if self.queue else self.default
+
+        def run(stream: ChatStream) -> Iterator[str]:
+            self.loaded = True
+            stream.usage.prompt_tokens = sum(self.count_tokens(m["content"]) for m in messages)
+            for piece in re.findall(r"\S*\s*", answer):
+                if stream.cancelled.is_set() or not piece:
+                    break
+                if self.delay:
+                    time.sleep(self.delay)
+                stream.usage.completion_tokens += 1
+                yield piece
+            if stream.cancelled.is_set():
+                stream.usage.finish_reason = "cancelled"
+
+        return ChatStream(run)
