@@ -60,7 +60,9 @@ class Settings:
     n_ctx: int = 0  # 0: the model's own context length
     n_threads: int = 0  # 0: one per core
     n_batch: int = 512
-    weights: str = "auto"  # "auto": F16 copy of small quantized models (2x prompt speed); "original"
+    weights: str = (
+        "auto"  # "auto": F16 copy of small quantized models (2x prompt speed); "original"
+    )
     temperature: float = 0.2
     top_p: float = 0.9
     max_tokens: int = 512

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -46,7 +46,7 @@ class ChatStream(Iterator[str]):
     `cancelled` between tokens, and fills `usage` as it goes.
     """
 
-    def __init__(self, run: Callable[[ChatStream], Iterator[str]]) -> None:
+    def __init__(self, run: Callable[[ChatStream], Generator[str, None, None]]) -> None:
         self.usage = Usage()
         self._cancel = threading.Event()
         self._started = time.perf_counter()
@@ -121,7 +121,7 @@ class Engine(ABC):
     def model_name(self) -> str:
         return self.name
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional for backends that hold nothing
         """Free the model. The engine may be loaded again afterwards."""
 
 

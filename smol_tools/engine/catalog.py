@@ -155,7 +155,9 @@ def _pull_from_hub(entry: CatalogEntry, dest: Path, progress: bool) -> Path:
         import huggingface_hub as hub
         from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
     except ImportError:  # pragma: no cover - a core dependency
-        raise ModelError("huggingface_hub is not installed", hint="pip install huggingface_hub")
+        raise ModelError(
+            "huggingface_hub is not installed", hint="pip install huggingface_hub"
+        ) from None
     (enable_progress_bars if progress else disable_progress_bars)()
     try:
         files = hub.list_repo_files(entry.repo)

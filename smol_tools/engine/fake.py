@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from typing import Any
 
 from smol_tools.engine.base import ChatRequest, ChatStream, Engine, Message
@@ -58,7 +58,7 @@ class FakeEngine(Engine):
         self.history.append(request)
         answer = self.queue.popleft() if self.queue else self.default
 
-        def run(stream: ChatStream) -> Iterator[str]:
+        def run(stream: ChatStream) -> Generator[str, None, None]:
             self.loaded = True
             stream.usage.prompt_tokens = sum(self.count_tokens(m["content"]) for m in messages)
             for piece in re.findall(r"\S*\s*", answer):

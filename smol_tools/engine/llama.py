@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -128,7 +128,9 @@ class LlamaEngine(Engine):
 
     @property
     def thinking_model(self) -> bool:
-        return self.info.architecture == "smollm3" or bool(self.ref.entry and self.ref.entry.thinking)
+        return self.info.architecture == "smollm3" or bool(
+            self.ref.entry and self.ref.entry.thinking
+        )
 
     @property
     def context_length(self) -> int:
@@ -165,7 +167,9 @@ class LlamaEngine(Engine):
             ) from None
         template = llm.metadata.get("tokenizer.chat_template")
         if not template:
-            raise ModelError(f"{path.name} has no chat template; smol-tools needs an instruct model")
+            raise ModelError(
+                f"{path.name} has no chat template; smol-tools needs an instruct model"
+            )
         vocab = llm._model
         eos = vocab.token_get_text(llm.token_eos()) if llm.token_eos() >= 0 else ""
         bos = vocab.token_get_text(llm.token_bos()) if llm.token_bos() >= 0 else ""
@@ -220,7 +224,9 @@ class LlamaEngine(Engine):
             head = self._head_formatter(messages=messages[:1])
             text = head.prompt
             if full.prompt.startswith(text):
-                head_tokens = self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+                head_tokens = self._llm.tokenize(
+                    text.encode("utf-8"), add_bos=add_bos, special=True
+                )
                 if tokens[: len(head_tokens)] == head_tokens:
                     prefix_len = len(head_tokens)
         stops = full.stop if isinstance(full.stop, list) else [full.stop] if full.stop else []
@@ -284,7 +290,7 @@ class LlamaEngine(Engine):
         )
         return ChatStream(lambda stream: self._run(stream, request))
 
-    def _run(self, stream: ChatStream, req: ChatRequest) -> Iterator[str]:
+    def _run(self, stream: ChatStream, req: ChatRequest) -> Generator[str, None, None]:
         if not self._lock.acquire(stream.cancelled):
             stream.usage.finish_reason = "cancelled"
             return
@@ -294,7 +300,7 @@ class LlamaEngine(Engine):
         finally:
             self._lock.release()
 
-    def _generate(self, stream: ChatStream, req: ChatRequest) -> Iterator[str]:
+    def _generate(self, stream: ChatStream, req: ChatRequest) -> Generator[str, None, None]:
         self.load()
         llm = self._llm
         grammar = _grammar(json.dumps(req.json_schema, sort_keys=True)) if req.json_schema else None
@@ -357,7 +363,7 @@ class LlamaEngine(Engine):
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1

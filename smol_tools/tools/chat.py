@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 
 from smol_tools.engine.base import Engine, Message
 from smol_tools.prompts import load_prompts
@@ -25,7 +25,7 @@ def reply(engine: Engine, history: Sequence[Message], *, max_tokens: int = 512) 
     """Stream the assistant's next message after `history` (user/assistant turns)."""
     system: Message = {"role": "system", "content": load_prompts("chat")["system"]}
 
-    def body(run: ToolRun) -> Iterator[str]:
+    def body(run: ToolRun) -> Generator[str, None, None]:
         reserve = max_tokens + engine.count_tokens(system["content"]) + 8
         messages = [system, *fit_history(engine, history, reserve)]
         yield from run.stream(messages, tidy=False, max_tokens=max_tokens)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from smol_tools.engine.base import Engine
 from smol_tools.errors import UsageError
@@ -25,7 +25,7 @@ def rewrite(engine: Engine, text: str, style: str, *, max_tokens: int = 512) -> 
     text = check_input(text)
     instruction = p["styles"][style]["instruction"]
 
-    def body(run: ToolRun) -> Iterator[str]:
+    def body(run: ToolRun) -> Generator[str, None, None]:
         prompt = p["user"].format(instruction=instruction, text="")
         # The answer is about as long as the input: give each part half the room.
         budget = min(max_tokens, input_budget(engine, prompt, p["system"], 0) // 2)
@@ -35,7 +35,10 @@ def rewrite(engine: Engine, text: str, style: str, *, max_tokens: int = 512) -> 
             if i:
                 yield "\n\n"
             user = p["user"].format(instruction=instruction, text=part)
-            messages = [{"role": "system", "content": p["system"]}, {"role": "user", "content": user}]
+            messages = [
+                {"role": "system", "content": p["system"]},
+                {"role": "user", "content": user},
+            ]
             yield from run.stream(messages, max_tokens=max_tokens)
 
     return ToolRun(engine, body)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 
 from smol_tools.engine.base import ChatStream, Engine, Message
@@ -14,7 +14,9 @@ from smol_tools.tools.text import StreamCleaner
 class ToolRun(Iterator[str]):
     """Iterate for cleaned text deltas; `cancel()` (any thread) stops the current request."""
 
-    def __init__(self, engine: Engine, body: Callable[[ToolRun], Iterator[str]]) -> None:
+    def __init__(
+        self, engine: Engine, body: Callable[[ToolRun], Generator[str, None, None]]
+    ) -> None:
         self.engine = engine
         self.streams: list[ChatStream] = []
         self._cancel = threading.Event()
@@ -37,7 +39,9 @@ class ToolRun(Iterator[str]):
         out = [cleaner.feed(chunk) for chunk in self.ask(messages, **options)]
         return "".join(out) + cleaner.finish()
 
-    def stream(self, messages: Sequence[Message], *, tidy: bool = True, **options: Any) -> Iterator[str]:
+    def stream(
+        self, messages: Sequence[Message], *, tidy: bool = True, **options: Any
+    ) -> Iterator[str]:
         """Cleaned deltas of one engine request."""
         cleaner = StreamCleaner(tidy=tidy)
         for chunk in self.ask(messages, **options):

