@@ -39,6 +39,6 @@ def rewrite(engine: Engine, text: str, style: str, *, max_tokens: int = 512) -> 
                 {"role": "system", "content": p["system"]},
                 {"role": "user", "content": user},
             ]
-            yield from run.stream(messages, max_tokens=max_tokens)
+            yield from run.stream(messages, max_tokens=max_tokens, stop=p["stop"])
 
     return ToolRun(engine, body)
