@@ -9,6 +9,8 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from smol_tools.config import Settings
+
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 
 
@@ -95,7 +97,8 @@ class Engine(ABC):
     def load(self) -> None:
         """Load the model now (otherwise the first request does)."""
 
-    @abstractmethod
+    settings: Settings | None = None  # sampling defaults; Settings() when a backend has none
+
     def chat(
         self,
         messages: Sequence[Message],
@@ -106,7 +109,21 @@ class Engine(ABC):
         stop: Sequence[str] = (),
         json_schema: dict[str, Any] | None = None,
     ) -> ChatStream:
-        """Stream the assistant's answer to `messages`."""
+        """Stream the assistant's answer to `messages`. Nothing runs until the first `next`."""
+        s = self.settings or Settings()
+        request = ChatRequest(
+            list(messages),
+            max_tokens=max_tokens or s.max_tokens,
+            temperature=s.temperature if temperature is None else temperature,
+            top_p=s.top_p if top_p is None else top_p,
+            stop=tuple(stop),
+            json_schema=json_schema,
+        )
+        return ChatStream(lambda stream: self._run(stream, request))
+
+    @abstractmethod
+    def _run(self, stream: ChatStream, request: ChatRequest) -> Generator[str, None, None]:
+        """Generate the answer's text deltas; check `stream.cancelled`, fill `stream.usage`."""
 
     @abstractmethod
     def count_tokens(self, text: str) -> int:

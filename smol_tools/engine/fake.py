@@ -6,9 +6,8 @@ import re
 import time
 from collections import deque
 from collections.abc import Generator, Sequence
-from typing import Any
 
-from smol_tools.engine.base import ChatRequest, ChatStream, Engine, Message
+from smol_tools.engine.base import ChatRequest, ChatStream, Engine
 
 
 class FakeEngine(Engine):
@@ -42,33 +41,17 @@ class FakeEngine(Engine):
     def context_length(self) -> int:
         return self._context_length
 
-    def chat(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        stop: Sequence[str] = (),
-        json_schema: dict[str, Any] | None = None,
-    ) -> ChatStream:
-        request = ChatRequest(
-            list(messages), max_tokens or 512, temperature or 0.0, top_p or 1.0, stop, json_schema
-        )
+    def _run(self, stream: ChatStream, request: ChatRequest) -> Generator[str, None, None]:
         self.history.append(request)
         answer = self.queue.popleft() if self.queue else self.default
-
-        def run(stream: ChatStream) -> Generator[str, None, None]:
-            self.loaded = True
-            stream.usage.prompt_tokens = sum(self.count_tokens(m["content"]) for m in messages)
-            for piece in re.findall(r"\S*\s*", answer):
-                if stream.cancelled.is_set() or not piece:
-                    break
-                if self.delay:
-                    time.sleep(self.delay)
-                stream.usage.completion_tokens += 1
-                yield piece
-            if stream.cancelled.is_set():
-                stream.usage.finish_reason = "cancelled"
-
-        return ChatStream(run)
+        self.loaded = True
+        stream.usage.prompt_tokens = sum(self.count_tokens(m["content"]) for m in request.messages)
+        for piece in re.findall(r"\S*\s*", answer):
+            if stream.cancelled.is_set() or not piece:
+                break
+            if self.delay:
+                time.sleep(self.delay)
+            stream.usage.completion_tokens += 1
+            yield piece
+        if stream.cancelled.is_set():
+            stream.usage.finish_reason = "cancelled"

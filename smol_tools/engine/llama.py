@@ -96,6 +96,7 @@ class LlamaEngine(Engine):
     """One llama.cpp model and context, shared by every tool; requests run one at a time."""
 
     name = "llama.cpp"
+    settings: Settings
 
     def __init__(self, settings: Settings, model: ModelRef | None = None) -> None:
         self.settings = settings
@@ -269,27 +270,6 @@ class LlamaEngine(Engine):
             self._prefixes.popitem(last=False)
 
     # -- generation ------------------------------------------------------------------------
-    def chat(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        stop: Sequence[str] = (),
-        json_schema: dict[str, Any] | None = None,
-    ) -> ChatStream:
-        s = self.settings
-        request = ChatRequest(
-            list(messages),
-            max_tokens=max_tokens or s.max_tokens,
-            temperature=s.temperature if temperature is None else temperature,
-            top_p=s.top_p if top_p is None else top_p,
-            stop=tuple(stop),
-            json_schema=json_schema,
-        )
-        return ChatStream(lambda stream: self._run(stream, request))
-
     def _run(self, stream: ChatStream, req: ChatRequest) -> Generator[str, None, None]:
         if not self._lock.acquire(stream.cancelled):
             stream.usage.finish_reason = "cancelled"

@@ -7,11 +7,11 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Generator, Sequence
+from collections.abc import Generator
 from typing import Any
 
 from smol_tools.config import Settings
-from smol_tools.engine.base import ChatRequest, ChatStream, Engine, Message
+from smol_tools.engine.base import ChatRequest, ChatStream, Engine
 from smol_tools.errors import EngineError
 
 _CONNECT_TIMEOUT = 10.0
@@ -21,6 +21,7 @@ _DEFAULT_CTX = 4096
 
 class RemoteEngine(Engine):
     name = "remote"
+    settings: Settings
 
     def __init__(self, settings: Settings) -> None:
         if not settings.remote_url:
@@ -101,27 +102,6 @@ class RemoteEngine(Engine):
                 return count
             self._tokenizer = "estimate"
         return max(1, len(text) // 4)
-
-    def chat(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        stop: Sequence[str] = (),
-        json_schema: dict[str, Any] | None = None,
-    ) -> ChatStream:
-        s = self.settings
-        request = ChatRequest(
-            list(messages),
-            max_tokens=max_tokens or s.max_tokens,
-            temperature=s.temperature if temperature is None else temperature,
-            top_p=s.top_p if top_p is None else top_p,
-            stop=tuple(stop),
-            json_schema=json_schema,
-        )
-        return ChatStream(lambda stream: self._run(stream, request))
 
     def _body(self, req: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
