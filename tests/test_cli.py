@@ -60,7 +60,8 @@ def test_summarize_file_json(tmp_path):
 @needs_model
 def test_rewrite_each_basic_style():
     for style in ("professional", "friendly", "concise", "proofread"):
-        done = smol("rewrite", "-s", style, "--no-stream", input=b"hey, the meeting is at 3pm, dont be late")
+        note = b"hey, the meeting is at 3pm, dont be late"
+        done = smol("rewrite", "-s", style, "--no-stream", input=note)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip()
 

@@ -81,7 +81,7 @@ def test_cancel_from_another_thread(real_engine):
     stream = real_engine.chat(HELLO, max_tokens=400, temperature=0)
     first = next(stream)
     threading.Timer(0.1, stream.cancel).start()
-    rest = "".join(stream)
+    "".join(stream)
     assert first and stream.usage.finish_reason == "cancelled"
     assert stream.usage.completion_tokens < 400
     # the engine is still usable afterwards

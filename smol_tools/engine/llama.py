@@ -8,6 +8,7 @@ import ctypes
 import json
 import os
 import sys
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Generator, Sequence
@@ -106,6 +107,7 @@ class LlamaEngine(Engine):
         self._formatter: Any = None
         self._head_formatter: Any = None
         self._lock = FifoLock()
+        self._load_lock = threading.Lock()  # two threads must not build two models
         self._prefixes: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
         self.weights_path: Path | None = None
         self.load_s = 0.0
@@ -144,6 +146,11 @@ class LlamaEngine(Engine):
     def load(self) -> None:
         if self._llm is not None:
             return
+        with self._load_lock:
+            if self._llm is None:
+                self._load()
+
+    def _load(self) -> None:
         started = time.perf_counter()
         info = self.info  # validates the file: a clear error instead of a llama.cpp failure
         try:

@@ -55,6 +55,8 @@ class ToolRun(Iterator[str]):
         return self._cancel.is_set()
 
     def cancel(self) -> None:
+        if self.total_s:  # already finished: nothing to stop, and it did not end cancelled
+            return
         self._cancel.set()
         for stream in self.streams:
             stream.cancel()

@@ -56,7 +56,7 @@ class SmolApp(App[None]):
         self.push_screen(ChatScreen())
         self._load_at_start()
 
-    @work(thread=True, group="load", exit_on_error=False)
+    @work(thread=True, group="load")
     def _load_at_start(self) -> None:
         # Loading takes seconds with a real model; the UI stays usable meanwhile.
         try:

@@ -94,7 +94,7 @@ class ChatScreen(Screen[None]):
         )
         self._stream(self._run, answer)
 
-    @work(thread=True, group="answer", exit_on_error=False)
+    @work(thread=True, group="answer")
     def _stream(self, run: ToolRun, view: MessageView) -> None:
         error: SmolError | None = None
         try:
@@ -137,7 +137,7 @@ class ChatScreen(Screen[None]):
     # -- status line -----------------------------------------------------------------------
     def _set_answering(self) -> None:
         self.refresh_bindings()
-        self._show_status(self.app.status)
+        self._show_status(self.smol.status)
 
     def _show_status(self, engine_status: Any) -> None:
         parts = [str(engine_status)]
@@ -145,4 +145,6 @@ class ChatScreen(Screen[None]):
             parts.append("answering (Esc to stop)")
         elif self._last_usage:
             parts.append(self._last_usage)
-        self.query_one("#status", Static).update(" · ".join(p for p in parts if p))
+        # query, not query_one: an answer may end after this screen was closed.
+        for line in self.query("#status").results(Static):
+            line.update(" · ".join(p for p in parts if p))

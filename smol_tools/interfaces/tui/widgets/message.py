@@ -52,6 +52,8 @@ class MessageView(Vertical):
         self._label.update(f"{self._title} (stopped)")
 
     def mark_failed(self, message: str) -> None:
+        """No answer: the label says so; the message goes in a tooltip (it may be long)."""
         self.failed = True
         self.add_class("-failed")
-        self._label.update(f"{self._title} (error: {message})")
+        self._label.update(f"{self._title} (error)")
+        self.tooltip = message
