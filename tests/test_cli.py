@@ -109,7 +109,7 @@ def test_missing_model_exits_1_and_says_how_to_get_one(tmp_path):
     done = smol("summarize", input=TEXT.encode(), env={"SMOL_MODEL": "smollm2-360m"})
     assert_one_line_error(done, 1, "not downloaded", "smol models pull smollm2-360m")
     done = smol("summarize", "--model", "gpt-5", input=TEXT.encode())
-    assert_one_line_error(done, 1, "unknown model 'gpt-5'")
+    assert_one_line_error(done, 2, "unknown model 'gpt-5'")
 
 
 def test_non_gguf_model_exits_1(tmp_path):

@@ -49,7 +49,8 @@ class ModelRef:
     entry: CatalogEntry | None = None
 
 
-def load_catalog(path: Path = CATALOG_FILE) -> dict[str, CatalogEntry]:
+def load_catalog(path: Path | None = None) -> dict[str, CatalogEntry]:
+    path = path or CATALOG_FILE
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -86,7 +87,7 @@ def resolve_model(settings: Settings) -> ModelRef:
             raise ModelError(f"model '{spec}' is not downloaded", hint=f"run `{how}`")
         return ModelRef(path, spec, entry)
     if not _looks_like_path(spec):
-        raise ModelError(
+        raise UsageError(
             f"unknown model '{spec}'",
             hint=f"known: {', '.join(catalog)}; or pass a path to a .gguf file",
         )
@@ -153,13 +154,18 @@ def _hub_error(exc: Exception, entry: CatalogEntry) -> ModelError:
 def _pull_from_hub(entry: CatalogEntry, dest: Path, progress: bool) -> Path:
     try:
         import huggingface_hub as hub
-        from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
+        from huggingface_hub.utils import disable_progress_bars, enable_progress_bars, get_session
+        from huggingface_hub.utils import logging as hf_logging
     except ImportError:  # pragma: no cover - a core dependency
         raise ModelError(
             "huggingface_hub is not installed", hint="pip install huggingface_hub"
         ) from None
     (enable_progress_bars if progress else disable_progress_bars)()
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # its retry warnings would bury our one-line error
     try:
+        # Fail fast when offline: the Hub client retries a refused connection for ~25 s.
+        get_session().head(hub.constants.ENDPOINT, timeout=10)
         files = hub.list_repo_files(entry.repo)
         matches = sorted(f for f in files if fnmatch.fnmatch(Path(f).name, entry.file))
         if not matches:
@@ -169,6 +175,8 @@ def _pull_from_hub(entry: CatalogEntry, dest: Path, progress: bool) -> Path:
         raise
     except Exception as exc:  # the Hub raises many types; all become one clear line
         raise _hub_error(exc, entry) from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
     path = Path(local)
     _check_sha(path, entry)
     return path

@@ -16,7 +16,9 @@ from smol_tools.errors import EngineError
 
 _CONNECT_TIMEOUT = 10.0
 _READ_TIMEOUT = 300.0  # a slow model may think a long time before the first token
-_DEFAULT_CTX = 4096
+# Used when the server does not say: llama_cpp.server reports no context size, and 2048 is its
+# default (assuming more makes prompts overflow it; set n_ctx / SMOL_N_CTX to the real size).
+_DEFAULT_CTX = 2048
 
 
 class RemoteEngine(Engine):
@@ -135,6 +137,7 @@ class RemoteEngine(Engine):
             response = self._open("/v1/chat/completions", self._body(req))
         usage = stream.usage
         started = time.perf_counter()
+        done = False
         with response:
             for raw in response:
                 if stream.cancelled.is_set():
@@ -145,6 +148,7 @@ class RemoteEngine(Engine):
                     continue
                 data = line[5:].strip()
                 if data == "[DONE]":
+                    done = True
                     break
                 try:
                     event = json.loads(data)
@@ -163,4 +167,11 @@ class RemoteEngine(Engine):
                         if not event.get("usage"):
                             usage.completion_tokens += 1  # one event is one token on these servers
                         yield text
+        if not done and not usage.finish_reason:
+            # llama_cpp.server answers 200 and then sends nothing when generation fails (e.g.
+            # the prompt exceeds its context): an empty answer must not pass for success.
+            raise EngineError(
+                f"the server at {self.base} ended the answer early",
+                hint="see its log; the prompt may exceed its context: set n_ctx or SMOL_N_CTX",
+            )
         usage.total_s = time.perf_counter() - started
