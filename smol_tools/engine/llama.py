@@ -241,8 +241,9 @@ class LlamaEngine(Engine):
         return tokens, stops, prefix_len
 
     # -- KV cache of system prompts --------------------------------------------------------
-    def _cached_prefix(self, tokens: list[int], prefix_len: int) -> None:
+    def _cached_prefix(self, tokens: list[int], prefix_len: int) -> int:
         """Make the context hold this request's system prefix, from the cache when we can.
+        Returns how many tokens came from a snapshot (0 when they were computed now).
 
         llama-cpp-python already reuses the common prefix with the *previous* request; this
         keeps one KV snapshot per system prompt so alternating tools also skip theirs.
@@ -251,10 +252,10 @@ class LlamaEngine(Engine):
 
         llm = self._llm
         if prefix_len < 2:
-            return
+            return 0
         prefix = tuple(tokens[:prefix_len])
         if llm.n_tokens >= prefix_len and tuple(llm._input_ids[:prefix_len]) == prefix:
-            return
+            return 0  # already live in the context; counted as reused by the caller
         ctx = llm._ctx.ctx
         saved = self._prefixes.get(prefix)
         if saved is not None:
@@ -263,18 +264,20 @@ class LlamaEngine(Engine):
             buf = (ctypes.c_uint8 * len(saved)).from_buffer_copy(saved)
             if llama_cpp.llama_state_seq_set_data(ctx, buf, len(saved), 0) == 0:
                 llm.reset()
-                return
+                return 0
             llm.input_ids[:prefix_len] = prefix
             llm.n_tokens = prefix_len
-            return
-        llm.reset()
-        llm.eval(list(prefix))
+            return prefix_len
+        # keep what the live context shares with the prefix; compute the rest
+        llm.n_tokens = min(_common_prefix(llm._input_ids[: llm.n_tokens], prefix), prefix_len)
+        llm.eval(list(prefix[llm.n_tokens :]))
         size = llama_cpp.llama_state_seq_get_size(ctx, 0)
         buf = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
         self._prefixes[prefix] = bytes(buf[:written])
         if len(self._prefixes) > _PREFIX_CACHE_SIZE:
             self._prefixes.popitem(last=False)
+        return 0
 
     # -- generation ------------------------------------------------------------------------
     def _run(self, stream: ChatStream, req: ChatRequest) -> Generator[str, None, None]:
@@ -303,8 +306,9 @@ class LlamaEngine(Engine):
         max_tokens = min(req.max_tokens, n_ctx - len(tokens))
         stops = [s for s in (*req.stop, *template_stops) if s]
         try:
-            self._cached_prefix(tokens, prefix_len)
-            usage.cached_tokens = _common_prefix(llm._input_ids[: llm.n_tokens], tokens)
+            reused = _common_prefix(llm._input_ids[: llm.n_tokens], tokens)
+            restored = self._cached_prefix(tokens, prefix_len)
+            usage.cached_tokens = max(reused, restored)
             decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
             is_eog = _eog_check(llm)
             pending = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -9,6 +10,19 @@ from typing import Any
 
 from smol_tools.engine.base import ChatStream, Engine, Message
 from smol_tools.tools.text import StreamCleaner
+
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]?\s+(?=[A-Z0-9\"'(])")
+
+
+def _cut_point(text: str, max_sentences: int) -> int | None:
+    """Where to end `text`: at its first blank line or after `max_sentences` sentences."""
+    cuts = []
+    if "\n\n" in text:
+        cuts.append(text.index("\n\n"))
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    if len(ends) >= max_sentences:
+        cuts.append(ends[max_sentences - 1])
+    return min(cuts) if cuts else None
 
 
 class ToolRun(Iterator[str]):
@@ -33,21 +47,39 @@ class ToolRun(Iterator[str]):
             stream.cancel()
         return stream
 
-    def ask_text(self, messages: Sequence[Message], *, tidy: bool = True, **options: Any) -> str:
+    def ask_text(self, messages: Sequence[Message], **options: Any) -> str:
         """One whole, cleaned answer (for intermediate steps that are not shown)."""
-        cleaner = StreamCleaner(tidy=tidy)
-        out = [cleaner.feed(chunk) for chunk in self.ask(messages, **options)]
-        return "".join(out) + cleaner.finish()
+        return "".join(self.stream(messages, **options))
 
     def stream(
-        self, messages: Sequence[Message], *, tidy: bool = True, **options: Any
+        self,
+        messages: Sequence[Message],
+        *,
+        tidy: bool = True,
+        max_sentences: int = 0,
+        **options: Any,
     ) -> Iterator[str]:
-        """Cleaned deltas of one engine request."""
+        """Cleaned deltas of one engine request. With `max_sentences`, the answer ends at its
+        first blank line or after that many sentences: small models asked for a short summary
+        write one, then ramble on and repeat themselves."""
         cleaner = StreamCleaner(tidy=tidy)
-        for chunk in self.ask(messages, **options):
-            if out := cleaner.feed(chunk):
+        stream = self.ask(messages, **options)
+        shown = ""
+        for chunk in stream:
+            out = cleaner.feed(chunk)
+            if max_sentences and (cut := _cut_point(shown + out, max_sentences)) is not None:
+                if rest := (shown + out)[len(shown) : cut].rstrip():
+                    yield rest
+                stream.close()
+                stream.usage.finish_reason = "stop"
+                return
+            shown += out
+            if out:
                 yield out
-        if out := cleaner.finish():
+        out = cleaner.finish()
+        if max_sentences and (cut := _cut_point(shown + out, max_sentences)) is not None:
+            out = (shown + out)[len(shown) : cut].rstrip()
+        if out:
             yield out
 
     @property
