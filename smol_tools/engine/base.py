@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smol_tools.config import Settings
+from smol_tools.errors import EngineError
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 
@@ -124,6 +125,15 @@ class Engine(ABC):
     @abstractmethod
     def _run(self, stream: ChatStream, request: ChatRequest) -> Generator[str, None, None]:
         """Generate the answer's text deltas; check `stream.cancelled`, fill `stream.usage`."""
+
+    supports_scoring = False  # score() ranks candidate continuations
+
+    def score(
+        self, messages: Sequence[Message], prefix: str, candidates: Sequence[str]
+    ) -> list[float]:
+        """Log-probability of each candidate as the continuation of an assistant answer that
+        starts with `prefix` (for choices: which function fits a request)."""
+        raise EngineError(f"the {self.name} backend cannot score candidates")
 
     @abstractmethod
     def count_tokens(self, text: str) -> int:

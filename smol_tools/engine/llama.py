@@ -240,6 +240,58 @@ class LlamaEngine(Engine):
         stops = full.stop if isinstance(full.stop, list) else [full.stop] if full.stop else []
         return tokens, stops, prefix_len
 
+    # -- scoring ---------------------------------------------------------------------------
+    supports_scoring = True
+
+    def score(
+        self, messages: Sequence[Message], prefix: str, candidates: Sequence[str]
+    ) -> list[float]:
+        import numpy as np
+
+        cancel = threading.Event()
+        self._lock.acquire(cancel)
+        try:
+            self.load()
+            llm = self._llm
+            tokens, _, _ = self.render(messages)
+            seqs = [
+                tokens + llm.tokenize((prefix + c).encode("utf-8"), add_bos=False, special=False)
+                for c in candidates
+            ]
+            shared = min(_common_prefix(seqs[0], s) for s in seqs) if len(seqs) > 1 else len(
+                seqs[0]
+            ) - 1
+            shared = max(min(shared, min(len(s) for s in seqs) - 1), 1)
+            base = seqs[0][:shared]
+            llm.n_tokens = min(_common_prefix(llm._input_ids[: llm.n_tokens], base), shared - 1)
+            llm.eval(base[llm.n_tokens :])
+            first = self._log_probs(np)
+            scores = []
+            for seq in seqs:
+                total, log_probs = 0.0, first
+                for i, token in enumerate(seq[shared:]):
+                    total += float(log_probs[token])
+                    if i + shared + 1 < len(seq):
+                        llm.eval([token])
+                        log_probs = self._log_probs(np)
+                llm.n_tokens = shared  # drop this candidate's tokens before the next one
+                scores.append(total)
+            return scores
+        except (RuntimeError, ValueError) as exc:
+            self._llm.reset()
+            raise EngineError(f"llama.cpp failed while scoring: {exc}") from None
+        finally:
+            self._lock.release()
+
+    def _log_probs(self, np: Any) -> Any:
+        import llama_cpp
+
+        n_vocab = self._llm.n_vocab()
+        ptr = llama_cpp.llama_get_logits_ith(self._llm._ctx.ctx, -1)
+        logits = np.ctypeslib.as_array(ptr, shape=(n_vocab,)).astype(np.float64)
+        top = logits.max()
+        return logits - top - np.log(np.exp(logits - top).sum())
+
     # -- KV cache of system prompts --------------------------------------------------------
     def _cached_prefix(self, tokens: list[int], prefix_len: int) -> int:
         """Make the context hold this request's system prefix, from the cache when we can.
