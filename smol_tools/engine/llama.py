@@ -345,7 +345,7 @@ class LlamaEngine(Engine):
     def _generate(self, stream: ChatStream, req: ChatRequest) -> Generator[str, None, None]:
         self.load()
         llm = self._llm
-        grammar = _grammar(json.dumps(req.json_schema, sort_keys=True)) if req.json_schema else None
+        grammar = _grammar(json.dumps(req.json_schema)) if req.json_schema else None
         tokens, template_stops, prefix_len = self.render(req.messages)
         n_ctx = llm.n_ctx()
         if len(tokens) >= n_ctx:

@@ -51,6 +51,17 @@ def _output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-stream", action="store_true", help="print the result at the end")
 
 
+def _functions(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--functions",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="add functions from FILE.py (typed functions) or FILE.json (schemas; --dry-run only)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -86,6 +97,38 @@ def build_parser() -> argparse.ArgumentParser:
     _output(p)
     p.add_argument("-s", "--style", default="professional", help="style (default: professional)")
     p.add_argument("--styles", action="store_true", help="list the styles and exit")
+    _common(p)
+
+    p = command("agent", "ask the function-calling agent")
+    p.add_argument("request", nargs="*", metavar="REQUEST", help="the request; '-' or none: stdin")
+    p.add_argument("--json", action="store_true", help="print calls and answer as one JSON object")
+    p.add_argument("--no-stream", action="store_true", help="print the answer at the end")
+    p.add_argument("--dry-run", action="store_true", help="print the calls, run nothing")
+    p.add_argument("--yes", action="store_true", help="allow side effects and network calls")
+    _functions(p)
+    _common(p)
+
+    p = command("functions", "list the functions the agent can call, with their schemas")
+    p.add_argument("--json", action="store_true", help="the OpenAI-style schemas as JSON")
+    _functions(p)
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    p = command("eval", "measure a tool: `smol eval agent` scores the agent (BFCL, built-ins)")
+    p.add_argument("tool", choices=["agent"])
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        choices=["bfcl", "builtin"],
+        help="which sets (default: both)",
+    )
+    p.add_argument(
+        "--categories",
+        default="simple,multiple,parallel,irrelevance",
+        help="BFCL categories, comma-separated",
+    )
+    p.add_argument("--limit", type=int, help="first N items of each category")
+    p.add_argument("--output", type=Path, help="JSON results file")
     _common(p)
 
     p = command("models", "list, locate and download models")
@@ -136,15 +179,16 @@ def settings_from(args: argparse.Namespace) -> Any:
 class ProgressBar:
     """A chunk progress bar on stderr (redrawn in place on a terminal)."""
 
-    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+    def __init__(self, label: str, stream: TextIO | None = None, unit: str = "parts") -> None:
         self.label = label
+        self.unit = unit
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
 
     def __call__(self, done: int, total: int) -> None:
         width = 20
         filled = width * done // max(total, 1)
-        line = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} parts"
+        line = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {self.unit}"
         end = "\n" if done >= total or not self.tty else ""
         self.stream.write(("\r" if self.tty else "") + line + end)
         self.stream.flush()
@@ -219,6 +263,138 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     return emit(run, args, meta)
 
 
+def _registry(args: argparse.Namespace) -> Any:
+    from smol_tools.tools.agent.registry import default_registry
+
+    return default_registry(args.functions)
+
+
+def cmd_functions(args: argparse.Namespace) -> int:
+    registry = _registry(args)
+    if args.json:
+        print(json.dumps([f.to_json() for f in registry], indent=2))
+        return 0
+    for func in registry:
+        flags = [
+            f
+            for f, on in (
+                ("side effects", func.side_effects),
+                ("network", func.network),
+                ("schema only", func.fn is None),
+            )
+            if on
+        ]
+        params = ", ".join(func.parameters.get("properties", {}))
+        note = f"  [{', '.join(flags)}]" if flags else ""
+        print(f"{func.name}({params}){note}\n    {func.description}")
+    return 0
+
+
+def ask_permission(func: Any, arguments: dict[str, Any]) -> bool:
+    """Ask on the terminal before a side effect; no terminal means no."""
+    call = f"{func.name}({', '.join(f'{k}={v!r}' for k, v in arguments.items())})"
+    what = "has side effects" if func.side_effects else "uses the network"
+    try:
+        with open("/dev/tty", "r+") as tty:
+            tty.write(f"smol: {call} {what}. Run it? [y/N] ")
+            tty.flush()
+            return tty.readline().strip().lower() in ("y", "yes")
+    except OSError:
+        return False
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    from smol_tools.tools.agent.loop import Agent
+
+    if args.request and args.request != ["-"]:
+        request = " ".join(args.request).strip()
+        if not request:
+            raise UsageError("the request is empty")
+    else:
+        request = read_input(None)
+    registry = _registry(args)
+    settings, engine = _engine_for(args)
+    engine.load()
+    agent = Agent(engine, list(registry), allow=(lambda f, a: True) if args.yes else ask_permission)
+    meta = {"tool": "agent", "model": engine.model_name}
+    if args.dry_run:
+        calls = agent.plan(request)
+        if args.json:
+            print(json.dumps({"calls": [c.as_dict() for c in calls], **meta}, ensure_ascii=False))
+        else:
+            for c in calls:
+                print(
+                    f"{c.name}({json.dumps(c.arguments, ensure_ascii=False)})"
+                    + (f"  # refused: {c.error}" if c.error else "")
+                )
+            if not calls:
+                print("(no function fits: the agent would answer in words)")
+        return 0
+    result = agent.run(request)
+    if args.json:
+        answer = result.run.text() if result.run else ""
+        record = {
+            "calls": [c.as_dict() for c in result.calls],
+            "answer": answer,
+            **meta,
+            "usage": result.run.usage() if result.run else {},
+        }
+        print(json.dumps(record, ensure_ascii=False))
+        return 0
+    for c in result.calls:
+        shown = c.result if c.status == "ok" else c.error
+        print(
+            f"smol: {c.name}({json.dumps(c.arguments, ensure_ascii=False)}) -> {shown}",
+            file=sys.stderr,
+        )
+    return emit(result.run, args, meta)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from smol_tools.train import bfcl
+    from smol_tools.train.agent_eval import evaluate_builtins
+
+    sets = args.sets or ["bfcl", "builtin"]
+    categories = [c.strip() for c in args.categories.split(",") if c.strip()]
+    unknown = sorted(set(categories) - set(bfcl.CATEGORIES))
+    if unknown:
+        raise UsageError(
+            f"unknown BFCL categories: {', '.join(unknown)}",
+            hint=f"known: {', '.join(bfcl.CATEGORIES)}",
+        )
+    settings, engine = _engine_for(args)
+    engine.load()
+    bar = ProgressBar("evaluating", unit="items")
+
+    def progress(category: str, done: int, total: int) -> None:
+        bar.label = f"{category:<12}"
+        bar(done, total)
+
+    results: dict[str, Any] = {"model": engine.model_name}
+    if "bfcl" in sets:
+        results["bfcl"] = bfcl.evaluate_agent(engine, categories, args.limit, progress)
+        print(bfcl.format_table(results["bfcl"]))
+    if "builtin" in sets:
+        from smol_tools.tools.agent.registry import default_registry
+
+        items = None
+        if args.limit:
+            from smol_tools.train.agent_eval import load_items
+
+            items = load_items()[: args.limit]
+        built = evaluate_builtins(engine, default_registry(entry_points=False), items, progress)
+        results["builtin"] = built
+        print(
+            f"built-in requests: {built['correct']}/{built['n']} = {built['accuracy']:.1%}"
+            f" ({built['seconds']} s)"
+        )
+    out = args.output or settings.paths.data_dir / "eval" / "agent.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"results: {out}")
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from smol_tools.config import load_settings
     from smol_tools.engine.catalog import catalog_rows, pull_model, resolve_model
@@ -259,6 +435,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "summarize": cmd_summarize,
     "rewrite": cmd_rewrite,
     "models": cmd_models,
+    "agent": cmd_agent,
+    "functions": cmd_functions,
+    "eval": cmd_eval,
     "ui": cmd_ui,
     "chat": cmd_ui,
 }

@@ -25,7 +25,16 @@ from smol_tools.tools.agent.registry import ArgumentError, Function, validate_ar
 from smol_tools.tools.run import ToolRun
 
 MAX_STEPS = 3
-_MAX_NGRAM = 6
+MAX_PARALLEL = 4  # calls one parallel decision may return (uncapped, the model loops)
+_WORD_WEIGHT = 4.0  # log-probability points per shared content word when choosing
+_MAX_NGRAM = 4
+# Verbs and nouns nearly every function's doc has: sharing only these with a request says
+# nothing about whether the function fits it ("calculate" in a question about prime factors).
+_GENERIC = set(
+    "calculate compute get find retrieve determine fetch give check search look list show make "
+    "create return value number result total information info data detail specific given new "
+    "provide based certain particular".split()
+)
 _STOP = set(
     "a an the of to in on for and or is are was be what whats what's how me my i you your it its "
     "this that with by at from as please can could would should do does did get give find "
@@ -56,9 +65,17 @@ class Decision:
 
 
 # -- choosing ---------------------------------------------------------------------------------
+_SYMBOLS = {
+    "+": " plus add sum ", "*": " times multiply product ", "/": " divide ", "^": " power ",
+    "**": " power ", "%": " percent ", "=": " equal ", "$": " dollar ", "\u20ac": " euro ",
+}
+
+
 def _words(text: str) -> set[str]:
-    words = re.findall(r"[a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower())
-    return {_stem(w) for w in words if w not in _STOP and len(w) > 1}
+    for symbol, spelled in _SYMBOLS.items():
+        text = text.replace(symbol, spelled)
+    found = re.findall(r"[a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower())
+    return {_stem(w) for w in found if w not in _STOP and len(w) > 1 and not w.isdigit()}
 
 
 def _stem(word: str) -> str:
@@ -68,11 +85,41 @@ def _stem(word: str) -> str:
     return word
 
 
+def _doc_words(func: Function, *, params: bool = True) -> set[str]:
+    parts = [func.name.replace("_", " "), func.description]
+    for name, prop in func.parameters.get("properties", {}).items() if params else ():
+        parts += [name.replace("_", " "), str(prop.get("description", ""))]
+        parts += [str(v) for v in prop.get("enum", [])]
+    return _words(" ".join(parts))
+
+
 def relevance(request: str, func: Function) -> int:
-    """Content words the request shares with the function's name, description and parameters."""
+    """Content words the request shares with the function's name, description and parameters
+    (operators count as words: "17 * 3" shares "multiply" with a calculator); 0 unless one of
+    them is in the name or description."""
+    words = _words(request)
+    if not (words & _doc_words(func, params=False)) - _GENERIC:
+        return 0
+    return len(words & _doc_words(func))
+
+
+def callable_from(request: str, func: Function) -> bool:
+    """Whether the request holds a value for every required parameter: a request that names
+    no number cannot be a call of a function that needs one, however related its words."""
+    numbers, strings = request_values(request)
     props = func.parameters.get("properties", {})
-    text = " ".join([func.name.replace("_", " "), func.description, *props])
-    return len(_words(request) & _words(text))
+    for name in func.required:
+        prop = props.get(name, {})
+        kind = prop.get("type")
+        if kind == "array" and isinstance(prop.get("items"), dict):
+            kind = prop["items"].get("type")
+        if "enum" in prop:
+            continue
+        if kind in ("integer", "number") and not numbers:
+            return False
+        if kind == "string" and not _value_strings(strings, func, name):
+            return False
+    return True
 
 
 def _signature(func: Function) -> str:
@@ -82,7 +129,7 @@ def _signature(func: Function) -> str:
 
 def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decision:
     """Pick the function for `request`; an empty decision means no function fits."""
-    relevant = [f for f in functions if relevance(request, f) > 0]
+    relevant = [f for f in functions if relevance(request, f) > 0 and callable_from(request, f)]
     decision = Decision()
     if not relevant:
         return decision
@@ -97,14 +144,20 @@ def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decis
         {"role": "user", "content": request},
     ]
     scores = engine.score(messages, '{"function": "', [f'{f.name}"' for f in relevant])
-    decision.scores = {f.name: s for f, s in zip(relevant, scores, strict=True)}
+    # The model's preference, plus the words a request shares with each function: on its own
+    # the 135M model often prefers a name it has seen more of (add_days over days_between).
+    decision.scores = {
+        f.name: s + _WORD_WEIGHT * relevance(request, f)
+        for f, s in zip(relevant, scores, strict=True)
+    }
     best = max(relevant, key=lambda f: decision.scores[f.name])
     decision.calls.append(Call(best.name, {}))
     return decision
 
 
 # -- filling arguments ------------------------------------------------------------------------
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w])")
+# a unit may follow a number directly (5C, 440Hz, 298K); exponents count (1e-9)
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d.,]\d)")
 
 
 def request_values(request: str) -> tuple[list[float], list[str]]:
@@ -113,12 +166,15 @@ def request_values(request: str) -> tuple[list[float], list[str]]:
     for m in _NUMBER.finditer(request):
         value = float(m.group().replace(",", ""))
         numbers.append(int(value) if value.is_integer() else value)
-    tokens = re.findall(r"[^\s,;:!?()\"]+", request)
-    tokens = [t.strip(".'") for t in tokens if t.strip(".'")]
+    tokens = [t.strip(".,;:!?\"'`") for t in request.split()]
+    tokens = [t for t in tokens if t]
     grams: list[str] = []
     for n in range(1, _MAX_NGRAM + 1):
         for i in range(len(tokens) - n + 1):
             gram = " ".join(tokens[i : i + n])
+            edges = (tokens[i].lower(), tokens[i + n - 1].lower())
+            if n > 1 and (edges[0] in _STOP or edges[1] in _STOP):
+                continue  # "to Tokyo", "London to": a value never starts or ends so
             if gram not in grams:
                 grams.append(gram)
     return list(dict.fromkeys(numbers)), grams
@@ -135,7 +191,7 @@ def restrict(schema: dict[str, Any], numbers: list[Any], strings: list[str]) -> 
         if ints:
             schema["enum"] = ints
     elif kind == "number" and numbers:
-        schema["enum"] = numbers
+        schema["enum"] = [float(n) for n in numbers]  # 1.0, not 1: Python's float, in lists too
     elif kind == "string" and strings and "format" not in schema:
         schema["enum"] = strings
     elif kind == "array" and isinstance(schema.get("items"), dict):
@@ -147,22 +203,54 @@ def restrict(schema: dict[str, Any], numbers: list[Any], strings: list[str]) -> 
     return schema
 
 
+def _value_strings(strings: list[str], func: Function, param: str) -> list[str]:
+    """Request n-grams that could be the value of `param`: not pure filler, and not only
+    words that name the function itself ("time" in "what time is it" is no time zone)."""
+    own = _words(str(func.parameters["properties"][param].get("description", "")))
+    echo = _doc_words(func) - own
+    keep = []
+    for gram in strings:
+        words = _words(gram)
+        if words and not words <= echo:
+            keep.append(gram)
+    return keep
+
+
 def argument_schema(func: Function, request: str, *, restrict_values: bool = True) -> dict:
-    """The grammar schema of one call's arguments: required parameters only (optional ones
-    keep their defaults), narrowed to request values."""
+    """The grammar schema of one call's arguments, narrowed to request values. Optional
+    parameters may be left out (they keep their defaults); one with no candidate value in the
+    request is not offered at all."""
     props = func.parameters.get("properties", {})
     required = [r for r in func.required if r in props]
     numbers, strings = request_values(request) if restrict_values else ([], [])
     properties = {}
-    for name in required:
-        prop = {k: v for k, v in props[name].items() if k not in ("description", "default")}
-        properties[name] = restrict(prop, numbers, strings) if restrict_values else prop
+    for name, prop in props.items():
+        prop = {k: v for k, v in prop.items() if k not in ("description", "default")}
+        if restrict_values:
+            candidates = _value_strings(strings, func, name)
+            if name not in required and not _mentioned(prop, request, numbers, candidates):
+                continue
+            prop = restrict(prop, numbers, candidates or strings)
+        properties[name] = prop
     return {
         "type": "object",
         "properties": properties,
         "required": required,
         "additionalProperties": False,
     }
+
+
+def _mentioned(prop: dict[str, Any], request: str, numbers: list[Any], strings: list[str]) -> bool:
+    """Whether the request holds a possible value for an optional parameter."""
+    if "enum" in prop:
+        text = request.lower()
+        return any(str(v).lower() in text for v in prop["enum"])
+    kind = prop.get("type")
+    if kind in ("integer", "number"):
+        return bool(numbers)
+    if kind == "string":
+        return bool(strings)
+    return True
 
 
 def fill(
@@ -185,8 +273,13 @@ def fill(
         {"role": "system", "content": system},
         {"role": "user", "content": request},
     ]
-    grammar = {"type": "array", "items": schema, "minItems": 1} if parallel else schema
-    text = engine.chat(messages, json_schema=grammar, temperature=0, max_tokens=256).text()
+    grammar = (
+        {"type": "array", "items": schema, "minItems": 1, "maxItems": MAX_PARALLEL}
+        if parallel
+        else schema
+    )
+    budget = 128 * MAX_PARALLEL if parallel else 256
+    text = engine.chat(messages, json_schema=grammar, temperature=0, max_tokens=budget).text()
     try:
         data = json.loads(text)
     except json.JSONDecodeError:  # only when generation hit max_tokens mid-object

@@ -374,10 +374,10 @@ def _user_line(exc: BaseException, path: Path) -> str:
 
 def default_registry(files: list[Path] | None = None, *, entry_points: bool = True) -> Registry:
     """The built-ins, installed plugins, then the user's files (later names win)."""
-    from smol_tools.tools.agent import builtins
+    from smol_tools.tools.agent.builtins import register as register_builtins
 
     registry = Registry()
-    builtins.register(registry)
+    register_builtins(registry)
     if entry_points:
         registry.load_entry_points()
     for path in files or []:

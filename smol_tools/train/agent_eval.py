@@ -1,0 +1,109 @@
+"""The agent on its own built-ins: requests we wrote, with the calls we expect
+(`assets/data/agent/builtin_eval.jsonl`). A call is right when the function matches and every
+argument equals the expected one (strings without case, defaults counted as omitted)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from smol_tools.config import PROJECT_MODELS_DIR
+from smol_tools.engine.base import Engine
+from smol_tools.errors import SmolError, UsageError
+
+BUILTIN_SET = PROJECT_MODELS_DIR.parent / "assets" / "data" / "agent" / "builtin_eval.jsonl"
+
+
+def load_items(path: Path = BUILTIN_SET) -> list[dict[str, Any]]:
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
+        if not isinstance(item.get("request"), str) or not isinstance(item.get("calls"), list):
+            raise UsageError(f"{path}:{number}: needs 'request' (text) and 'calls' (list)")
+        items.append(item)
+    return items
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, str):
+        return " ".join(value.lower().split())
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    return value
+
+
+def _effective(args: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    props = schema.get("properties", {})
+    return {
+        k: _norm(v)
+        for k, v in args.items()
+        if not ("default" in props.get(k, {}) and props[k]["default"] == v)
+    }
+
+
+def calls_match(
+    got: Sequence[dict[str, Any]], want: Sequence[dict[str, Any]], registry: Any
+) -> bool:
+    if len(got) != len(want):
+        return False
+    for g, w in zip(got, want, strict=True):
+        if g["name"] != w["name"]:
+            return False
+        schema = registry.get(w["name"]).parameters
+        if _effective(g["arguments"], schema) != _effective(w["arguments"], schema):
+            return False
+    return True
+
+
+def evaluate_builtins(
+    engine: Engine,
+    registry: Any,
+    items: list[dict[str, Any]] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Score `decide` on the built-in request set."""
+    from smol_tools.tools.agent.loop import decide
+
+    items = load_items() if items is None else items
+    functions = list(registry)
+    records = []
+    started = time.perf_counter()
+    for done, item in enumerate(items, 1):
+        try:
+            calls = [
+                {"name": c.name, "arguments": c.arguments}
+                for c in decide(engine, item["request"], functions).calls
+            ]
+            error = None
+        except SmolError as exc:
+            calls, error = [], str(exc)
+        ok = error is None and calls_match(calls, item["calls"], registry)
+        records.append(
+            {
+                "request": item["request"],
+                "correct": ok,
+                "calls": calls,
+                "expected": item["calls"],
+                **({"error": error} if error else {}),
+            }
+        )
+        if progress:
+            progress("builtin", done, len(items))
+    correct = sum(r["correct"] for r in records)
+    return {
+        "n": len(records),
+        "correct": correct,
+        "accuracy": round(correct / max(len(records), 1), 4),
+        "seconds": round(time.perf_counter() - started, 1),
+        "records": records,
+    }
