@@ -207,7 +207,7 @@ def _value_strings(strings: list[str], func: Function, param: str) -> list[str]:
     """Request n-grams that could be the value of `param`: not pure filler, and not only
     words that name the function itself ("time" in "what time is it" is no time zone)."""
     own = _words(str(func.parameters["properties"][param].get("description", "")))
-    echo = _doc_words(func) - own
+    echo = _words(func.name.replace("_", " ")) - own
     keep = []
     for gram in strings:
         words = _words(gram)

@@ -110,7 +110,7 @@ def type_schema(hint: Any) -> dict[str, Any]:
     raise TypeError(f"unsupported type hint {hint!r}")
 
 
-def _doc_args(doc: str) -> tuple[str, dict[str, str]]:
+def _doc_args(doc: str, params: set[str]) -> tuple[str, dict[str, str]]:
     """Summary and per-argument descriptions from a Google-style docstring (`Args:`)."""
     doc = inspect.cleandoc(doc or "")
     summary_part, _, rest = doc.partition("\nArgs:")
@@ -121,7 +121,7 @@ def _doc_args(doc: str) -> tuple[str, dict[str, str]]:
         if re.match(r"^\S", line) and line.strip().endswith(":"):  # next section (Returns:)
             break
         m = re.match(r"^\s+(\w+)(?:\s*\(.*?\))?:\s*(.*)$", line)
-        if m:
+        if m and m.group(1) in params:
             current = m.group(1)
             described[current] = m.group(2).strip()
         elif current and line.strip():
@@ -133,10 +133,11 @@ def from_callable(fn: Callable[..., Any], source: str = "builtin") -> Function:
     """A Function from a typed Python function; raises TypeError if a hint is unsupported."""
     flags = getattr(fn, "__smol_function__", {})
     hints = typing.get_type_hints(fn)
-    summary, described = _doc_args(fn.__doc__ or "")
+    signature = inspect.signature(fn)
+    summary, described = _doc_args(fn.__doc__ or "", set(signature.parameters))
     properties: dict[str, Any] = {}
     required = []
-    for pname, param in inspect.signature(fn).parameters.items():
+    for pname, param in signature.parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
         schema = type_schema(hints.get(pname, param.annotation))
@@ -211,7 +212,9 @@ def from_schema(spec: dict[str, Any], source: str) -> Function:
 
 # -- validation -------------------------------------------------------------------------------
 def _check(value: Any, schema: dict[str, Any], where: str) -> Any:
-    if "enum" in schema and value not in schema["enum"]:
+    if "enum" in schema and not any(
+        v == value and type(v) is type(value) for v in schema["enum"]
+    ):
         raise ArgumentError(f"{where} must be one of {schema['enum']}, got {value!r}")
     if "anyOf" in schema:
         for option in schema["anyOf"]:
@@ -339,7 +342,7 @@ class Registry:
                 continue
             try:
                 added.append(self.register(value, str(path)))
-            except TypeError as exc:
+            except (TypeError, NameError) as exc:  # unsupported or unresolvable type hints
                 raise UsageError(f"{path}: function {attr}: {exc}") from None
         if not added:
             raise UsageError(f"{path} defines no public functions")
