@@ -71,7 +71,7 @@ def evaluate_builtins(
     items: list[dict[str, Any]] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Score `decide` on the built-in request set."""
+    """Score `decide` on the built-in request set, as the agent runs it (several calls allowed)."""
     from smol_tools.tools.agent.loop import decide
 
     items = load_items() if items is None else items
@@ -82,7 +82,7 @@ def evaluate_builtins(
         try:
             calls = [
                 {"name": c.name, "arguments": c.arguments}
-                for c in decide(engine, item["request"], functions).calls
+                for c in decide(engine, item["request"], functions, parallel=True).calls
             ]
             error = None
         except SmolError as exc:

@@ -23,7 +23,7 @@ import urllib.request
 import webbrowser
 import zoneinfo
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from smol_tools.tools.agent.registry import Registry, function
 
@@ -316,6 +316,25 @@ _TEMPERATURES = {
 }
 
 
+def _unit_names() -> tuple[str, ...]:
+    """The unit names the grammar offers: names, plurals and scales ("in", "s", "d" and "h"
+    stay out: as words of a request they are rarely units; the parser still takes them)."""
+    names = [n for n in _UNITS if n not in ('"', "in", "s", "d", "h")]
+    names += [
+        n + "s"
+        for n in _UNITS
+        if n.isalpha() and len(n) > 2 and not n.endswith(("s", "h", "foot", "feet"))
+    ]
+    names += ["C", "F", "K", "°C", "°F", "celsius", "centigrade", "fahrenheit", "kelvin"]
+    return tuple(dict.fromkeys(names))
+
+
+if TYPE_CHECKING:
+    Unit = str
+else:  # a Literal built from the table, so the schema's enum and the parser agree
+    Unit = Literal[_unit_names()]
+
+
 def _unit(name: str) -> tuple[str, Any]:
     """(dimension, factor) or ("temperature", "C"|"F"|"K") for a unit name or abbreviation."""
     text = " ".join(name.strip().lower().rstrip(".").split())
@@ -342,7 +361,7 @@ def _from_kelvin(value: float, scale: str) -> float:
     return {"C": value - 273.15, "F": (value - 273.15) * 9 / 5 + 32, "K": value}[scale]
 
 
-def convert_units(value: float, from_unit: str, to_unit: str) -> dict[str, Any]:
+def convert_units(value: float, from_unit: Unit, to_unit: Unit) -> dict[str, Any]:
     """Convert units: km, miles, feet, cm, kg, pounds, ounces, celsius, fahrenheit, ml, cups, mph.
 
     Args:
@@ -513,6 +532,16 @@ _CURRENCY_NAMES = {
 }
 
 
+_CURRENCY_CODES = (
+    "USD", "EUR", "GBP", "CHF", "JPY", "CNY", "INR", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK",
+    "PLN", "CZK", "HUF", "MXN", "BRL", "ZAR", "KRW", "SGD", "HKD", "TRY", "ILS", "THB",
+)
+if TYPE_CHECKING:
+    Currency = str
+else:
+    Currency = Literal[_CURRENCY_CODES + tuple(_CURRENCY_NAMES)]
+
+
 def _currency(name: str) -> str:
     text = " ".join(name.strip().lower().split())
     code = _CURRENCY_NAMES.get(text, text.upper())
@@ -522,7 +551,9 @@ def _currency(name: str) -> str:
 
 
 @function(network=True, timeout=HTTP_TIMEOUT + 2)
-def convert_currency(amount: float, from_currency: str, to_currency: str) -> dict[str, Any]:
+def convert_currency(
+    amount: float, from_currency: Currency, to_currency: Currency
+) -> dict[str, Any]:
     """Convert money between currencies (dollars, euros, USD, EUR, GBP, CHF, JPY) at latest rates.
 
     Args:

@@ -25,15 +25,16 @@ from smol_tools.tools.agent.registry import ArgumentError, Function, validate_ar
 from smol_tools.tools.run import ToolRun
 
 MAX_STEPS = 3
-MAX_PARALLEL = 4  # calls one parallel decision may return (uncapped, the model loops)
 _WORD_WEIGHT = 4.0  # log-probability points per shared content word when choosing
 _MAX_NGRAM = 4
+_NAME_SHARE = 0.5  # a request names a function when it has more than this share of its name's words
+_DESCRIPTION_WORDS = 2  # shared description words (or telling values) that make a function relevant
 # Verbs and nouns nearly every function's doc has: sharing only these with a request says
 # nothing about whether the function fits it ("calculate" in a question about prime factors).
 _GENERIC = set(
     "calculate compute get find retrieve determine fetch give check search look list show make "
     "create return value number result total information info data detail specific given new "
-    "provide based certain particular".split()
+    "provide based certain particular current latest".split()
 )
 _STOP = set(
     "a an the of to in on for and or is are was be what whats what's how me my i you your it its "
@@ -41,6 +42,22 @@ _STOP = set(
     "tell show let us we our there their them then than some any all much many which who when "
     "where why will shall may might into about using use".split()
 )
+
+
+# Values in a request.
+# a unit may follow a number directly (5C, 440Hz, 298K); exponents count (1e-9)
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d.,]\d)")
+# dates and clock times are strings, never numbers ("2025-01-15" is not 2025, 1 and 15)
+_DATE = re.compile(
+    r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?(?:\s?[ap]m)?)\b",
+    re.IGNORECASE,
+)
+_OPERAND = r"(?:[a-z]+)?\(*-?\d+(?:\.\d+)?%?\)*"
+_EXPRESSION = re.compile(rf"{_OPERAND}(?:\s*(?:\*\*|[-+*/^x\u00d7]|% of)\s*{_OPERAND})+")
+_OPERATOR = re.compile(r"[()]|(?:^|\s)(?:[-+*/^=x\u00d7]|\*\*)(?:\s|$)")
+_QUOTED = re.compile(r"\"([^\"]+)\"|(?<!\w)'([^']+)'(?!\w)")
+_PUNCT = ".,;:!?\"'`"
+_JOINERS = {"and", "or", "&"}
 
 
 @dataclass
@@ -95,10 +112,16 @@ def _doc_words(func: Function, *, params: bool = True) -> set[str]:
 
 def relevance(request: str, func: Function) -> int:
     """Content words the request shares with the function's name, description and parameters
-    (operators count as words: "17 * 3" shares "multiply" with a calculator); 0 unless one of
-    them is in the name or description."""
+    (operators count as words: "17 * 3" shares "multiply" with a calculator); 0 unless the
+    request names what the function is named for (a word of its name that is not a generic
+    verb), or shares at least `_DESCRIPTION_WORDS` content words with its description: a
+    question about a triangle's area is not one for body_mass_index, however many words
+    ("calculate", "height") they share."""
     words = _words(request)
-    if not (words & _doc_words(func, params=False)) - _GENERIC:
+    name = _words(func.name.replace("_", " ").replace(".", " ")) - _GENERIC
+    named = len(words & name) > _NAME_SHARE * len(name) if name else False
+    described = (words & _doc_words(func, params=False)) - _GENERIC
+    if not named and len(described) + evidence(request, func) < _DESCRIPTION_WORDS:
         return 0
     return len(words & _doc_words(func))
 
@@ -122,6 +145,81 @@ def callable_from(request: str, func: Function) -> bool:
     return True
 
 
+def _takes_numbers(func: Function) -> bool:
+    """Whether any parameter takes a number (a request's numbers are meant for some function)."""
+    for prop in func.parameters.get("properties", {}).values():
+        kind = prop.get("type")
+        if kind == "array" and isinstance(prop.get("items"), dict):
+            kind = prop["items"].get("type")
+        if kind in ("integer", "number"):
+            return True
+    return False
+
+
+_EXAMPLES = re.compile(
+    r"[\"']([^\"']+)[\"']|(?:e\.g\.|such as|for example|like)\s*,?\s*([^.;)]+)", re.IGNORECASE
+)
+
+
+def _described(func: Function, param: str, request: str) -> list[str]:
+    """Request words that the parameter's description gives as example values ("today" for a
+    date described as "YYYY-MM-DD or 'today'"), not words of the parameter's own name."""
+    prop = func.parameters["properties"][param]
+    examples = " ".join(a or b for a, b in _EXAMPLES.findall(str(prop.get("description", ""))))
+    named = _words(examples) - _words(param.replace("_", " ")) - _GENERIC
+    return [t for t in _tokens(request) if _words(t) and _words(t) <= named]
+
+
+def evidence(request: str, func: Function) -> int:
+    """Distinct request values that tell of this function: enum values it names, and values
+    a parameter's description names."""
+    found: set[str] = set()
+    shapes = {kind for kind, _, pattern in _SHAPES if pattern.search(request)}
+    for name, prop in func.parameters.get("properties", {}).items():
+        if "enum" in prop:
+            found.update(str(v).lower() for v in _mentioned_enum(prop["enum"], request))
+        else:
+            found.update(t.lower() for t in _described(func, name, request))
+            about = _words(name.replace("_", " ") + " " + str(prop.get("description", "")))
+            found.update(kind for kind, words, _ in _SHAPES if about & words and kind in shapes)
+            if prop.get("type") == "array" and _enumeration(request):
+                found.add("list")  # "pizza, sushi or tacos" for a list of options
+    return len(found)
+
+
+# Values whose shape tells what they are, and the words of a parameter that takes them.
+_SHAPES = [
+    ("expression", {"expression", "formula", "equation", "math"}, _EXPRESSION),
+    ("url", {"url", "link", "website", "web", "address"},
+     re.compile(r"\bhttps?://\S+|\b[\w-]+\.(?:com|org|net|io|dev|edu|gov|[a-z]{2})\b", re.I)),
+    ("date", {"date", "day"}, _DATE),
+    ("email", {"email", "mail"}, re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")),
+]
+_LIST = re.compile(r"\w+, (?:\w+, )*\w+,? (?:and|or) \w+")
+
+
+def _enumeration(request: str) -> bool:
+    """Whether the request lists three or more things ("pizza, sushi or tacos")."""
+    return bool(_LIST.search(request))
+
+
+def _pair_filled(request: str, func: Function) -> bool:
+    """A required from/to pair of free strings needs two values that are names, codes, dates
+    or words the description names ("today's date" is no pair of dates)."""
+    props = func.parameters.get("properties", {})
+    pair = [
+        p for p in func.required
+        if _kind(props.get(p, {})) == "string" and "enum" not in props[p]
+        and set(p.lower().split("_")) & (_START_NAMES | _END_NAMES)
+    ]
+    if len(pair) < 2:
+        return True
+    strong = set(_proper(request))
+    for p in pair:
+        strong.update(_described(func, p, request))
+    return len(strong) >= 2
+
+
 def _signature(func: Function) -> str:
     params = ", ".join(func.parameters.get("properties", {}))
     return f"{func.name}({params}): {func.description}"
@@ -129,7 +227,10 @@ def _signature(func: Function) -> str:
 
 def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decision:
     """Pick the function for `request`; an empty decision means no function fits."""
-    relevant = [f for f in functions if relevance(request, f) > 0 and callable_from(request, f)]
+    relevant = [
+        f for f in functions
+        if relevance(request, f) > 0 and callable_from(request, f) and _pair_filled(request, f)
+    ]
     decision = Decision()
     if not relevant:
         return decision
@@ -146,8 +247,11 @@ def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decis
     scores = engine.score(messages, '{"function": "', [f'{f.name}"' for f in relevant])
     # The model's preference, plus the words a request shares with each function: on its own
     # the 135M model often prefers a name it has seen more of (add_days over days_between).
+    numbers = request_values(request)[0]
     decision.scores = {
-        f.name: s + _WORD_WEIGHT * relevance(request, f)
+        f.name: s
+        + _WORD_WEIGHT * (relevance(request, f) + evidence(request, f))
+        - (_WORD_WEIGHT if numbers and not _takes_numbers(f) else 0.0)
         for f, s in zip(relevant, scores, strict=True)
     }
     best = max(relevant, key=lambda f: decision.scores[f.name])
@@ -156,35 +260,87 @@ def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decis
 
 
 # -- filling arguments ------------------------------------------------------------------------
-# a unit may follow a number directly (5C, 440Hz, 298K); exponents count (1e-9)
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d.,]\d)")
+def _tokens(request: str) -> list[str]:
+    return [t for t in (t.strip(_PUNCT) for t in request.split()) if t]
+
+
+def _specials(request: str) -> list[str]:
+    """Values that are more than one word but one thing: dates, times, math expressions and
+    quoted text."""
+    found = [m.group() for m in _DATE.finditer(request)]
+    masked = _DATE.sub(" ", request)
+    found += [m.group().strip() for m in _EXPRESSION.finditer(masked)]
+    found += [a or b for a, b in _QUOTED.findall(request)]
+    return found
 
 
 def request_values(request: str) -> tuple[list[float], list[str]]:
-    """Numbers in the request, and its word n-grams (candidate string arguments)."""
+    """Numbers in the request, and the strings it could pass as arguments: dates, expressions,
+    quoted text and its word n-grams."""
     numbers = []
-    for m in _NUMBER.finditer(request):
+    for m in _NUMBER.finditer(_DATE.sub(" ", request)):
         value = float(m.group().replace(",", ""))
         numbers.append(int(value) if value.is_integer() else value)
-    tokens = [t.strip(".,;:!?\"'`") for t in request.split()]
-    tokens = [t for t in tokens if t]
-    grams: list[str] = []
+    tokens = _tokens(request)
+    grams: list[str] = _specials(request)
     for n in range(1, _MAX_NGRAM + 1):
         for i in range(len(tokens) - n + 1):
             gram = " ".join(tokens[i : i + n])
+            inner = {t.lower() for t in tokens[i + 1 : i + n - 1]}
             edges = (tokens[i].lower(), tokens[i + n - 1].lower())
-            if n > 1 and (edges[0] in _STOP or edges[1] in _STOP):
-                continue  # "to Tokyo", "London to": a value never starts or ends so
+            if n > 1 and (edges[0] in _STOP or edges[1] in _STOP or inner & _JOINERS):
+                continue  # "to Tokyo", "London to", "Paris and Rome": not one value
+            if _OPERATOR.search(gram):
+                continue  # a piece of an expression: only the whole one is a value
             if gram not in grams:
                 grams.append(gram)
     return list(dict.fromkeys(numbers)), grams
 
 
-def restrict(schema: dict[str, Any], numbers: list[Any], strings: list[str]) -> dict[str, Any]:
-    """`schema` with free numbers and strings narrowed to values from the request."""
+def _plain_number(token: str) -> bool:
+    return bool(_NUMBER.fullmatch(token))
+
+
+def _value_token(token: str) -> bool:
+    """A token that is a value on its own though it has no word: 2025-01-15, 4pm, C, USD."""
+    if token.lower() in _STOP or _plain_number(token):
+        return False
+    return any(c.isdigit() for c in token) or token.isupper()
+
+
+def _proper(request: str) -> set[str]:
+    """Tokens that look like names or codes: capitalized inside a sentence, all capitals, or
+    with digits (not plain numbers); and the dates, expressions and quotes."""
+    proper = set(_specials(request))
+    sentence_start = True
+    for raw in request.split():
+        token = raw.strip(_PUNCT)
+        if token and token.lower() not in _STOP:
+            if _value_token(token) or (token[0].isupper() and not sentence_start):
+                proper.add(token)
+        sentence_start = raw.endswith((".", "?", "!", ":"))
+    return proper
+
+
+def _mentioned_enum(values: Sequence[Any], request: str) -> list[Any]:
+    """The enum values the request names, as whole words or phrases ("c" is not in "cup")."""
+    text = " " + " ".join(t.lower() for t in _tokens(request)) + " "
+    return [v for v in values if f" {str(v).lower()} " in text]
+
+
+def restrict(
+    schema: dict[str, Any], numbers: list[Any], strings: list[str], request: str = ""
+) -> dict[str, Any]:
+    """`schema` with free numbers and strings narrowed to values from the request, and an enum
+    narrowed to the values the request names (when it names any)."""
     schema = dict(schema)
     kind = schema.get("type")
-    if "enum" in schema or "const" in schema:
+    if "const" in schema:
+        return schema
+    if "enum" in schema:
+        named = _mentioned_enum(schema["enum"], request)
+        if named:
+            schema["enum"] = named
         return schema
     if kind == "integer":
         ints = [n for n in numbers if isinstance(n, int)]
@@ -195,23 +351,25 @@ def restrict(schema: dict[str, Any], numbers: list[Any], strings: list[str]) -> 
     elif kind == "string" and strings and "format" not in schema:
         schema["enum"] = strings
     elif kind == "array" and isinstance(schema.get("items"), dict):
-        schema["items"] = restrict(schema["items"], numbers, strings)
+        schema["items"] = restrict(schema["items"], numbers, strings, request)
     elif kind == "object" and "properties" in schema:
         schema["properties"] = {
-            k: restrict(v, numbers, strings) for k, v in schema["properties"].items()
+            k: restrict(v, numbers, strings, request) for k, v in schema["properties"].items()
         }
     return schema
 
 
 def _value_strings(strings: list[str], func: Function, param: str) -> list[str]:
-    """Request n-grams that could be the value of `param`: not pure filler, and not only
-    words that name the function itself ("time" in "what time is it" is no time zone)."""
+    """Request strings that could be the value of `param`: not pure filler, and sharing no
+    word with the function's own name ("time" in "what time is it" is no time zone)."""
     own = _words(str(func.parameters["properties"][param].get("description", "")))
     echo = _words(func.name.replace("_", " ")) - own
     keep = []
     for gram in strings:
         words = _words(gram)
-        if words and not words <= echo:
+        if words & echo:
+            continue
+        if words or any(_value_token(t) for t in gram.split()):
             keep.append(gram)
     return keep
 
@@ -223,14 +381,19 @@ def argument_schema(func: Function, request: str, *, restrict_values: bool = Tru
     props = func.parameters.get("properties", {})
     required = [r for r in func.required if r in props]
     numbers, strings = request_values(request) if restrict_values else ([], [])
+    proper = _proper(request)
     properties = {}
     for name, prop in props.items():
         prop = {k: v for k, v in prop.items() if k not in ("description", "default")}
         if restrict_values:
             candidates = _value_strings(strings, func, name)
-            if name not in required and not _mentioned(prop, request, numbers, candidates):
-                continue
-            prop = restrict(prop, numbers, candidates or strings)
+            if name not in required:
+                # an optional value needs real evidence: a name, code or date, not any phrase
+                candidates = [c for c in candidates if any(t in proper for t in c.split())
+                              or c in proper]
+                if not _mentioned(prop, request, numbers, candidates):
+                    continue
+            prop = restrict(prop, numbers, candidates or strings, request)
         properties[name] = prop
     return {
         "type": "object",
@@ -243,8 +406,7 @@ def argument_schema(func: Function, request: str, *, restrict_values: bool = Tru
 def _mentioned(prop: dict[str, Any], request: str, numbers: list[Any], strings: list[str]) -> bool:
     """Whether the request holds a possible value for an optional parameter."""
     if "enum" in prop:
-        text = request.lower()
-        return any(str(v).lower() in text for v in prop["enum"])
+        return bool(_mentioned_enum(prop["enum"], request))
     kind = prop.get("type")
     if kind in ("integer", "number"):
         return bool(numbers)
@@ -253,13 +415,11 @@ def _mentioned(prop: dict[str, Any], request: str, numbers: list[Any], strings: 
     return True
 
 
-def fill(
-    engine: Engine, request: str, func: Function, *, parallel: bool = False
-) -> list[dict[str, Any]]:
-    """Arguments for `func` from the request (one set, or several with `parallel`)."""
+def fill(engine: Engine, request: str, func: Function) -> dict[str, Any]:
+    """Arguments for `func` from the request, generated under the function's grammar."""
     schema = argument_schema(func, request)
     if not schema["properties"]:
-        return [{}]
+        return {}
     prompts = load_prompts("agent")
     props = func.parameters.get("properties", {})
     parameters = "\n".join(
@@ -273,32 +433,273 @@ def fill(
         {"role": "system", "content": system},
         {"role": "user", "content": request},
     ]
-    grammar = (
-        {"type": "array", "items": schema, "minItems": 1, "maxItems": MAX_PARALLEL}
-        if parallel
-        else schema
-    )
-    budget = 128 * MAX_PARALLEL if parallel else 256
-    text = engine.chat(messages, json_schema=grammar, temperature=0, max_tokens=budget).text()
+    text = engine.chat(messages, json_schema=schema, temperature=0, max_tokens=256).text()
     try:
         data = json.loads(text)
     except json.JSONDecodeError:  # only when generation hit max_tokens mid-object
         raise EngineError(f"the model's arguments for {func.name} were cut off") from None
-    return data if isinstance(data, list) else [data]
+    return data if isinstance(data, dict) else {}
+
+
+# -- placing values ---------------------------------------------------------------------------
+# Parameter names that take the first or the second of a pair of values, and the words that
+# announce each ("from 6 feet to cm", "between 0 and 36").
+_START_NAMES = {"from", "start", "source", "min", "minimum", "origin", "begin", "lower", "low"}
+_END_NAMES = {"to", "end", "target", "max", "maximum", "destination", "until", "upper", "high"}
+_START_CUES = {"from", "between", "since"}
+_END_CUES = {"to", "into", "in", "until", "till", "and"}
+_OWN_VALUE = 0.5  # bonus for keeping the value the model chose
+
+
+def _kind(prop: dict[str, Any]) -> str | None:
+    kind = prop.get("type")
+    if kind in ("integer", "number"):
+        return "number"
+    enum = prop.get("enum", [0])
+    if kind == "string" or (kind is None and all(isinstance(v, str) for v in enum)):
+        return "string"
+    return None
+
+
+def _position(tokens: list[str], value: Any) -> int | None:
+    """The index of the first token that is (or starts with) `value`."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        for i, token in enumerate(tokens):
+            m = _NUMBER.match(token)
+            if m and float(m.group().replace(",", "")) == float(value):
+                return i
+        return None
+    words = str(value).lower().split()
+    lowered = [t.lower() for t in tokens]
+    for i in range(len(lowered) - len(words) + 1):
+        if lowered[i : i + len(words)] == words:
+            return i
+    return None
+
+
+def _affinity(func: Function, param: str, tokens: list[str], value: Any) -> float:
+    """How well `value`'s place in the request fits `param`: words around it that the
+    parameter's name or description has ("base 10", "20-sided"), and the from/to cues."""
+    pos = _position(tokens, value)
+    if pos is None:
+        return 0.0
+    prop = func.parameters["properties"][param]
+    own = _words(param.replace("_", " ") + " " + str(prop.get("description", "")))
+    around = tokens[max(0, pos - 2) : pos] + tokens[pos + 1 : pos + 3]
+    if _kind(prop) == "number":
+        around.append(tokens[pos])  # the "sided" of "20-sided"
+    score = float(len(_words(" ".join(around)) & own))
+    before = tokens[pos - 1].lower() if pos > 0 else ""
+    name = set(param.lower().split("_"))
+    if name & _START_NAMES:
+        score += 2.0 if before in _START_CUES else -2.0 if before in _END_CUES else 0.0
+        score += 1.5 if _plain_number(before) else 0.0  # the unit right after the amount
+    if name & _END_NAMES:
+        score += 2.0 if before in _END_CUES else -2.0 if before in _START_CUES else 0.0
+    return score
+
+
+def place_values(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Put the values of parameters of one kind (numbers, or strings) where the request says
+    they go: "between 0 and 36" is minimum 0, maximum 36 even when the model wrote 36 twice.
+    The model's choice wins ties; a value is used once unless the request repeats it."""
+    props = func.parameters.get("properties", {})
+    tokens = _tokens(request)
+    numbers, _ = request_values(request)
+    schema = argument_schema(func, request)["properties"]
+    out = dict(args)
+    for kind in ("number", "string"):
+        group = [p for p in schema if _kind(props[p]) == kind]
+        if len(group) < 2:
+            continue
+        pool = [args[p] for p in group if p in args]
+        if kind == "number":
+            pool = [float(v) for v in pool + numbers if isinstance(v, (int, float))]
+        else:  # the other names, codes and dates the request has, or the enum values it names
+            proper = _proper(request)
+            for p in group:
+                enum = schema[p].get("enum", [])
+                if "enum" in props[p]:
+                    pool += enum
+                else:
+                    named = set(_described(func, p, request))
+                    pool += [v for v in enum if v in proper or v in named]
+        options = [json.loads(v) for v in dict.fromkeys(json.dumps(v) for v in pool)][:8]
+        best, best_score = None, float("-inf")
+        for assignment in _assignments(group, options, set(func.required), tokens):
+            score = 0.0
+            for param, value in assignment.items():
+                if value is None:
+                    score += _OWN_VALUE if param not in args else 0.0
+                    continue
+                own = param in args and args[param] == value
+                if not own and not _allowed(schema[param], value):
+                    break
+                score += _affinity(func, param, tokens, value) + (_OWN_VALUE if own else 0.0)
+            else:
+                if score > best_score:
+                    best, best_score = assignment, score
+        if best is None:
+            continue
+        for param, value in best.items():
+            if value is None:
+                out.pop(param, None)
+            else:
+                out[param] = _as_type(props[param], value)
+    return out
+
+
+def _allowed(prop: dict[str, Any], value: Any) -> bool:
+    if prop.get("type") == "integer" and not float(value).is_integer():
+        return False
+    if "enum" not in prop:
+        return True
+    if isinstance(value, (int, float)):
+        return any(isinstance(v, (int, float)) and float(v) == value for v in prop["enum"])
+    return value in prop["enum"]
+
+
+def _as_type(prop: dict[str, Any], value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value) if prop.get("type") == "integer" else float(value)
+    return value
+
+
+def _assignments(
+    group: list[str], options: list[Any], required: set[str], tokens: list[str]
+) -> Generator[dict[str, Any], None, None]:
+    """Every way to give the group's parameters distinct values (or none, for optional ones);
+    a value the request repeats may be used as often as it appears."""
+    counts = {
+        json.dumps(v): max(1, sum(1 for i in range(len(tokens)) if _position(tokens[i:], v) == 0))
+        for v in options
+    }
+
+    def walk(i: int, used: dict[str, int]) -> Generator[dict[str, Any], None, None]:
+        if i == len(group):
+            yield {}
+            return
+        param = group[i]
+        choices: list[Any] = list(options) + ([] if param in required else [None])
+        for value in choices:
+            key = json.dumps(value)
+            if value is not None and used.get(key, 0) >= counts[key]:
+                continue
+            if value is not None:
+                used[key] = used.get(key, 0) + 1
+            for rest in walk(i + 1, used):
+                yield {param: value, **rest}
+            if value is not None:
+                used[key] -= 1
+
+    yield from walk(0, {})
+
+
+def spread(func: Function, request: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+    """One call per item when the request lists several values for a one-value parameter
+    ("the weather in Paris and Rome"), and the whole list for a list parameter the model
+    filled only in part ("pizza, sushi or tacos")."""
+    props = func.parameters.get("properties", {})
+    used = {json.dumps(v) for v in args.values()}
+    for param, value in args.items():
+        prop = props.get(param, {})
+        if isinstance(value, list):
+            for item in value:
+                items = _listed(request, item)
+                if len(items) > len(value) and set(map(str, value)) <= set(map(str, items)):
+                    return [{**args, param: _typed(items, value)}]
+            continue
+        items = _listed(request, value)
+        others = [i for i in items if json.dumps(i) not in used]
+        if len(items) > 1 and len(others) == len(items) - 1 and "enum" not in prop:
+            return [{**args, param: _typed([item], [value])[0]} for item in items]
+    return [args]
+
+
+def _typed(items: list[Any], like: list[Any]) -> list[Any]:
+    if like and isinstance(like[0], float):
+        return [float(i) for i in items]
+    return items
+
+
+def _shape(text: str) -> str:
+    """What kind of value a string is, for telling list items from other words."""
+    if any(c.isdigit() for c in text):
+        return "digits"
+    return "name" if text[:1].isupper() else "word"
+
+
+def _listed(request: str, value: Any) -> list[Any]:
+    """The list `value` is part of in the request ("London and (in) Singapore", "5, 10 and 15"),
+    items of the same shape as `value`; [] when it is in no list."""
+    tokens = _tokens(request)
+    raw = request.split()
+    pos = _position(tokens, value)
+    if pos is None or isinstance(value, bool):
+        return []
+    numeric = isinstance(value, (int, float))
+    width = 1 if numeric else len(str(value).split())
+    # raw tokens and stripped tokens line up (stripping removes no whole token unless it was
+    # pure punctuation, which `_tokens` drops: rebuild the alignment from the raw split)
+    aligned = [r for r in raw if r.strip(_PUNCT)]
+
+    def item_at(i: int) -> Any:
+        if i < 0 or i + width > len(tokens):
+            return None
+        text = " ".join(tokens[i : i + width])
+        if numeric:
+            m = _NUMBER.fullmatch(text)
+            if not m:
+                return None
+            number = float(m.group().replace(",", ""))
+            return int(number) if number.is_integer() and isinstance(value, int) else number
+        if text.lower() in _STOP or _shape(text) != _shape(str(value)):
+            return None
+        return text
+
+    def joined(i: int) -> bool:  # whether item i ends with a comma or is followed by and/or
+        return aligned[i + width - 1].endswith(",") or (
+            i + width < len(tokens) and tokens[i + width].lower() in _JOINERS
+        )
+
+    items: list[Any] = [value]
+    i = pos  # forwards
+    while joined(i):
+        j = i + width
+        while j < len(tokens) and tokens[j].lower() in _JOINERS | {"in", "the", "for", "at"}:
+            j += 1
+        nxt = item_at(j)
+        if nxt is None:
+            break
+        items.append(nxt)
+        i = j
+    i = pos  # backwards
+    while True:
+        j = i - 1
+        while j >= 0 and tokens[j].lower() in _JOINERS | {"in", "the", "for", "at"}:
+            j -= 1
+        start = j - width + 1
+        prev = item_at(start)
+        if prev is None or not joined(start):
+            break
+        items.insert(0, prev)
+        i = start
+    return items if len(items) > 1 else []
 
 
 def decide(
     engine: Engine, request: str, functions: Sequence[Function], *, parallel: bool = False
 ) -> Decision:
-    """The calls to make for `request` (none when no function fits)."""
+    """The calls to make for `request` (none when no function fits); with `parallel`, one call
+    per item when the request lists several values for one parameter."""
     decision = choose(engine, request, functions)
     if not decision.calls:
         return decision
     by_name = {f.name: f for f in functions}
     func = by_name[decision.calls[0].name]
-    decision.calls = [
-        Call(func.name, args) for args in fill(engine, request, func, parallel=parallel)
-    ]
+    args = place_values(func, request, fill(engine, request, func))
+    calls = spread(func, request, args) if parallel else [args]
+    decision.calls = [Call(func.name, a) for a in calls]
     return decision
 
 
@@ -378,7 +779,7 @@ class Agent:
 
     def plan(self, request: str) -> list[Call]:
         """The calls the agent would make first (for --dry-run), validated but not run."""
-        calls = decide(self.engine, request, list(self.functions.values())).calls
+        calls = decide(self.engine, request, list(self.functions.values()), parallel=True).calls
         for call in calls:
             func = self.functions[call.name]
             try:
@@ -393,7 +794,7 @@ class Agent:
         seen: set[str] = set()
         pending = list(self.functions.values())
         for _ in range(self.max_steps):
-            decision = decide(self.engine, request, pending)
+            decision = decide(self.engine, request, pending, parallel=True)
             fresh = [
                 c
                 for c in decision.calls

@@ -90,6 +90,10 @@ def type_schema(hint: Any) -> dict[str, Any]:
     origin = get_origin(hint)
     if origin is Literal:
         values = list(get_args(hint))
+        kinds = {type(v) for v in values}
+        named = {str: "string", int: "integer", float: "number", bool: "boolean"}
+        if len(kinds) == 1 and kinds <= named.keys():
+            return {"type": named[kinds.pop()], "enum": values}
         return {"enum": values}
     if origin in (typing.Union, types.UnionType):
         options = [a for a in get_args(hint) if a is not type(None)]
@@ -212,6 +216,11 @@ def from_schema(spec: dict[str, Any], source: str) -> Function:
 
 # -- validation -------------------------------------------------------------------------------
 def _check(value: Any, schema: dict[str, Any], where: str) -> Any:
+    if "enum" in schema and isinstance(value, str):  # "Fahrenheit" is the enum's "fahrenheit"
+        value = next(
+            (v for v in schema["enum"] if isinstance(v, str) and v.lower() == value.lower()),
+            value,
+        )
     if "enum" in schema and not any(
         v == value and type(v) is type(value) for v in schema["enum"]
     ):
