@@ -2,7 +2,7 @@
 #   make run    set up (virtualenv, package, default model) and start the app
 #   make test   set up (plus the Debian tools the tests use) and run lint, types and tests
 #   make bench  speed and memory table -> bench/results.json
-#   make eval-agent  the agent on BFCL -> bench/bfcl_results.json
+#   make eval-agent  the agent on BFCL and its own request sets -> bench/agent_eval*.json
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -58,9 +58,11 @@ test: setup $(BFCL) apt-test lint
 bench: setup
 	$(BIN)/python bench/bench.py
 
-# Agent accuracy on BFCL (simple, multiple, parallel, irrelevance) -> bench/bfcl_results.json
+# Agent accuracy on BFCL (simple, multiple, parallel, irrelevance) and on its own request sets
 eval-agent: setup $(BFCL)
-	$(BIN)/smol eval agent --output bench/bfcl_results.json
+	$(BIN)/smol eval agent --output bench/agent_eval.json
+	$(BIN)/smol eval agent --set builtin --items assets/data/agent/builtin_heldout.jsonl \
+		--output bench/agent_eval_heldout.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -31,6 +31,7 @@ from smol_tools.tools.agent.builtins import (
 from smol_tools.tools.agent.registry import Registry, from_callable, validate_arguments
 
 EVAL_FILE = Path(__file__).resolve().parent.parent / "assets/data/agent/builtin_eval.jsonl"
+HELDOUT_FILE = EVAL_FILE.with_name("builtin_heldout.jsonl")
 
 
 @pytest.fixture(scope="module")
@@ -441,14 +442,15 @@ def test_every_builtin_has_a_schema_and_a_grammar(registry):
     assert world == {"open_url", "get_weather", "convert_currency"}
 
 
-def _eval_items() -> list[dict]:
-    lines = EVAL_FILE.read_text(encoding="utf-8").splitlines()
+def _eval_items(path: Path = EVAL_FILE) -> list[dict]:
+    lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def test_eval_file_is_well_formed(registry):
-    items = _eval_items()
-    assert len(items) >= 45
+@pytest.mark.parametrize("path, size, plain", [(EVAL_FILE, 45, 8), (HELDOUT_FILE, 40, 6)])
+def test_eval_files_are_well_formed(registry, path, size, plain):
+    items = _eval_items(path)
+    assert len(items) >= size
     requests = [item["request"] for item in items]
     assert len(set(requests)) == len(requests), "duplicate requests"
     used = set()
@@ -461,12 +463,13 @@ def test_eval_file_is_well_formed(registry):
             assert validate_arguments(func, call["arguments"]) == call["arguments"]
             used.add(call["name"])
     assert used == {fn.__name__ for fn in builtins.BUILTINS}
-    assert sum(1 for item in items if not item["calls"]) >= 8
+    assert sum(1 for item in items if not item["calls"]) >= plain
 
 
-def test_eval_calls_run(opened, monkeypatch):
+@pytest.mark.parametrize("path", [EVAL_FILE, HELDOUT_FILE])
+def test_eval_calls_run(opened, monkeypatch, path):
     """Every expected offline call runs: the eval asks for things the built-ins can do."""
-    for item in _eval_items():
+    for item in _eval_items(path):
         for call in item["calls"]:
             if call["name"] in ("get_weather", "convert_currency"):
                 continue

@@ -82,6 +82,16 @@ def test_eval_unknown_category_exits_2():
     assert done.returncode == 2 and "unknown BFCL categories: java" in done.stderr
 
 
+def test_eval_missing_or_bad_request_set_exits_2(tmp_path):
+    done = smol("eval", "agent", "--set", "builtin", "--items", str(tmp_path / "none.jsonl"))
+    assert done.returncode == 2 and "none.jsonl: no such request set" in done.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"request": "hi", "calls": []}\n{oops\n')
+    done = smol("eval", "agent", "--set", "builtin", "--items", str(bad))
+    assert done.returncode == 2 and "bad.jsonl:2: not valid JSON" in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
 def test_empty_request_exits_2():
     for args in (["agent", "  "], ["agent", "-"]):
         done = smol(*args)

@@ -128,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="BFCL categories, comma-separated",
     )
     p.add_argument("--limit", type=int, help="first N items of each category")
+    p.add_argument(
+        "--items", type=Path, metavar="FILE",
+        help="built-in request set as JSONL (default: the bundled builtin_eval.jsonl)",
+    )
     p.add_argument("--output", type=Path, help="JSON results file")
     _common(p)
 
@@ -362,6 +366,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             f"unknown BFCL categories: {', '.join(unknown)}",
             hint=f"known: {', '.join(bfcl.CATEGORIES)}",
         )
+    items = None  # read before the model loads: a bad file fails at once
+    if "builtin" in sets:
+        from smol_tools.train.agent_eval import BUILTIN_SET, load_items
+
+        items = load_items(args.items or BUILTIN_SET)[: args.limit or None]
     settings, engine = _engine_for(args)
     engine.load()
     bar = ProgressBar("evaluating", unit="items")
@@ -377,11 +386,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if "builtin" in sets:
         from smol_tools.tools.agent.registry import default_registry
 
-        items = None
-        if args.limit:
-            from smol_tools.train.agent_eval import load_items
-
-            items = load_items()[: args.limit]
         built = evaluate_builtins(engine, default_registry(entry_points=False), items, progress)
         results["builtin"] = built
         print(

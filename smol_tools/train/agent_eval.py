@@ -18,8 +18,14 @@ BUILTIN_SET = PROJECT_MODELS_DIR.parent / "assets" / "data" / "agent" / "builtin
 
 
 def load_items(path: Path = BUILTIN_SET) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise UsageError(f"{path}: no such request set (a JSONL file)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -1,0 +1,129 @@
+"""How the agent reads values out of a request and places them: pure logic, no model."""
+
+import pytest
+
+from smol_tools.tools.agent.builtins import BUILTINS
+from smol_tools.tools.agent.loop import (
+    argument_schema,
+    evidence,
+    place_values,
+    relevance,
+    request_values,
+    restrict,
+    spread,
+)
+from smol_tools.tools.agent.registry import from_callable, from_schema, validate_arguments
+
+F = {f.name: f for f in (from_callable(fn) for fn in BUILTINS)}
+
+
+def test_dates_are_strings_not_numbers():
+    numbers, strings = request_values("Count the days from 2023-06-01 to 2024-06-01 at 9:30")
+    assert numbers == []
+    assert {"2023-06-01", "2024-06-01", "9:30"} <= set(strings)
+
+
+def test_expressions_and_quotes_are_whole_values():
+    _, strings = request_values("Compute (3 + 4) * 12 and then sqrt(144) + 7, call it 'total sum'")
+    assert "(3 + 4) * 12" in strings and "sqrt(144) + 7" in strings and "total sum" in strings
+    assert "4) * 12" not in strings and "(3 +" not in strings  # no pieces of an expression
+
+
+def test_lists_are_not_one_value():
+    _, strings = request_values("the weather in Paris and Rome")
+    assert "Paris and Rome" not in strings and "Paris" in strings and "Rome" in strings
+
+
+@pytest.mark.parametrize("request_, offered", [
+    ("what time is it", False),            # "time" names the function, it is no time zone
+    ("What's today's date?", False),
+    ("What time is it in Tokyo?", True),   # a name is evidence for an optional parameter
+    ("time in Europe/Paris please", True),
+])
+def test_optional_parameters_need_a_telling_value(request_, offered):
+    func = F["get_current_time"] if "time" in request_ else F["get_current_date"]
+    assert ("timezone" in argument_schema(func, request_)["properties"]) is offered
+
+
+def test_enums_narrow_to_the_values_the_request_names():
+    schema = {"type": "string", "enum": ["C", "F", "cup", "cups"]}
+    assert restrict(schema, [], [], "Convert 21 C to F")["enum"] == ["C", "F"]
+    assert restrict(schema, [], [], "two cups of flour")["enum"] == ["cups"]  # "c" is no word
+    assert restrict(schema, [], [], "nothing named")["enum"] == schema["enum"]
+
+
+@pytest.mark.parametrize("name, request_, model, placed", [
+    ("random_number", "a random number between 0 and 36",
+     {"minimum": 36, "maximum": 36}, {"minimum": 0, "maximum": 36}),
+    ("roll_dice", "Roll 2 dice", {"sides": 2, "count": 2}, {"count": 2}),
+    ("roll_dice", "Roll a 20-sided die", {"sides": 20, "count": 20}, {"sides": 20}),
+    ("convert_units", "I'm 6 feet tall, how much is that in cm?",
+     {"value": 6.0, "from_unit": "cm", "to_unit": "cm"},
+     {"value": 6.0, "from_unit": "feet", "to_unit": "cm"}),
+    ("convert_units", "How many ounces is 250 g of flour?",
+     {"value": 250.0, "from_unit": "ounces", "to_unit": "g"},
+     {"value": 250.0, "from_unit": "g", "to_unit": "ounces"}),
+    ("convert_currency", "How much is 250 CHF in JPY?",
+     {"amount": 250.0, "from_currency": "JPY", "to_currency": "CHF"},
+     {"amount": 250.0, "from_currency": "CHF", "to_currency": "JPY"}),
+    ("days_between", "How many days from today until 2026-12-25?",
+     {"from_date": "2026-12-25", "to_date": "2026-12-25"},
+     {"from_date": "today", "to_date": "2026-12-25"}),
+    ("add_days", "Add 90 days to 2025-02-10", {"date": "2025-02-10", "days": 90},
+     {"date": "2025-02-10", "days": 90}),  # nothing to fix: the model's values stay
+])
+def test_values_go_where_the_request_says(name, request_, model, placed):
+    assert place_values(F[name], request_, model) == placed
+
+
+def test_the_models_choice_wins_when_the_request_gives_no_cue():
+    area = from_schema({"name": "rectangle_area", "description": "Area of a rectangle.",
+                        "parameters": {"type": "object", "properties": {
+                            "width": {"type": "number"}, "height": {"type": "number"}},
+                            "required": ["width", "height"]}}, "test")
+    assert place_values(area, "rectangle 3 by 5", {"width": 5.0, "height": 3.0}) == {
+        "width": 5.0, "height": 3.0}
+    assert place_values(area, "height 3 and width 5", {"width": 3.0, "height": 3.0}) == {
+        "width": 5.0, "height": 3.0}
+
+
+def test_a_listed_value_spreads_into_one_call_each():
+    assert spread(F["get_weather"], "Compare the weather in Paris and Rome", {"city": "Paris"}) \
+        == [{"city": "Paris"}, {"city": "Rome"}]
+    assert spread(F["get_current_time"], "time in London and in Singapore?",
+                  {"timezone": "Singapore"}) == [{"timezone": "London"},
+                                                 {"timezone": "Singapore"}]
+    assert spread(F["random_choice"], "pizza, sushi or tacos?", {"options": ["pizza", "tacos"]}) \
+        == [{"options": ["pizza", "sushi", "tacos"]}]
+
+
+@pytest.mark.parametrize("name, request_, args", [
+    ("random_number", "between 0 and 36", {"minimum": 0, "maximum": 36}),  # both are used
+    ("add_days", "dated 2024-11-28 and payable within 45 days", {"date": "2024-11-28",
+                                                                 "days": 45}),
+    ("add_days", "a 21 day challenge today, what date does it end?", {"date": "today",
+                                                                      "days": 21}),
+])
+def test_other_words_after_a_value_are_no_list(name, request_, args):
+    assert spread(F[name], request_, args) == [args]
+
+
+def test_relevance_needs_the_functions_name_or_telling_words():
+    image = from_schema({"name": "convert_image_format",
+                         "description": "Convert an image file to another file format.",
+                         "parameters": {"type": "object", "properties": {
+                             "path": {"type": "string"}, "format": {"type": "string"}},
+                             "required": ["path", "format"]}}, "test")
+    assert relevance("Convert the image logo.png to the JPEG format", image) > 0
+    # "convert" is shared, but the request is not about an image
+    assert relevance("Convert 5 km to miles", image) == 0
+    assert relevance("What is 17 * 23?", F["calculate"]) > 0  # an expression tells
+    assert relevance("Go to the website wikipedia.org", F["open_url"]) > 0  # a domain tells
+    assert evidence("Convert 21 C to F", F["convert_units"]) == 2  # two units named
+    assert evidence("Convert 21 C to F", F["convert_currency"]) == 0
+
+
+def test_enum_validation_ignores_case_and_keeps_the_canonical_spelling():
+    args = validate_arguments(F["convert_units"], {"value": 1, "from_unit": "Fahrenheit",
+                                                   "to_unit": "CELSIUS"})
+    assert args["from_unit"] == "fahrenheit" and args["to_unit"] == "celsius"
