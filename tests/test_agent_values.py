@@ -4,8 +4,10 @@ import pytest
 
 from smol_tools.tools.agent.builtins import BUILTINS
 from smol_tools.tools.agent.loop import (
+    _flag,
     argument_schema,
     evidence,
+    number_lists,
     place_values,
     relevance,
     request_values,
@@ -19,8 +21,22 @@ F = {f.name: f for f in (from_callable(fn) for fn in BUILTINS)}
 
 def test_dates_are_strings_not_numbers():
     numbers, strings = request_values("Count the days from 2023-06-01 to 2024-06-01 at 9:30")
-    assert numbers == []
+    assert numbers == [9, 30]  # a clock time is also its hours and minutes
     assert {"2023-06-01", "2024-06-01", "9:30"} <= set(strings)
+
+
+def test_number_words_scales_percentages_and_lists():
+    numbers, _ = request_values("five items, 100 million shares at a 7% return")
+    assert numbers == [100, 100_000_000, 7, 0.07, 5]
+    assert number_lists("group A [3, 4, 5] and values 12, 24 and 36, not 3,500") == [
+        [3, 4, 5], [12, 24, 36]]
+
+
+def test_flags_are_set_by_naming_them():
+    assert _flag("include_human_impact", "the next 5 years including human impact") is True
+    assert _flag("allow_transfer", "by train, without transfer") is False
+    assert _flag("standardize", "apply standardization") is True
+    assert _flag("verbose", "summarize this") is None
 
 
 def test_expressions_and_quotes_are_whole_values():

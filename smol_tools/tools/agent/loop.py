@@ -27,6 +27,7 @@ from smol_tools.tools.run import ToolRun
 MAX_STEPS = 3
 _WORD_WEIGHT = 4.0  # log-probability points per shared content word when choosing
 _MAX_NGRAM = 4
+_MAX_ITEMS = 8  # items of a list argument (a small model may repeat items until it runs out)
 _NAME_SHARE = 0.5  # a request names a function when it has more than this share of its name's words
 _DESCRIPTION_WORDS = 2  # shared description words (or telling values) that make a function relevant
 # Verbs and nouns nearly every function's doc has: sharing only these with a request says
@@ -96,10 +97,15 @@ def _words(text: str) -> set[str]:
 
 
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ies", "es", "ed", "s"):
+    """A crude stem, the same for "include", "including", "standardize", "standardization"."""
+    for suffix in ("ations", "ation", "ing", "ies", "es", "ed", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
+            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+_GENERIC = {_stem(w) for w in _GENERIC}  # compared with stemmed words
 
 
 def _doc_words(func: Function, *, params: bool = True) -> set[str]:
@@ -274,13 +280,55 @@ def _specials(request: str) -> list[str]:
     return found
 
 
+_NUMBER_WORDS = {
+    w: n for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve".split())
+} | {"fifteen": 15, "twenty": 20, "thirty": 30, "fifty": 50, "hundred": 100, "dozen": 12}
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+_CALENDAR = re.compile(r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4})\b")
+_NUMBER_LIST = re.compile(
+    r"\[([^\[\]]*\d[^\[\]]*)\]|(?<![\w.])(-?\d+(?:\.\d+)?(?:,\s+-?\d+(?:\.\d+)?)+"
+    r"(?:,?\s+and\s+-?\d+(?:\.\d+)?(?!\d|,\d)|(?!\d|,\d)))"
+)
+
+
+def _as_number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _numbers(request: str) -> list[int | float]:
+    """The request's numbers: digits (not parts of a date), with the scaled value for "100
+    million" and the fraction for "7%"; and number words ("five")."""
+    masked = _CALENDAR.sub(" ", request)
+    numbers: list[int | float] = []
+    for m in _NUMBER.finditer(masked):
+        value = float(m.group().replace(",", ""))
+        numbers.append(_as_number(value))
+        rest = masked[m.end() :]
+        following = rest.split(None, 1)[0].lower().strip(_PUNCT) if rest.strip() else ""
+        if following in _SCALES:
+            numbers.append(_as_number(value * _SCALES[following]))
+        if rest.startswith("%") or following in ("percent", "%"):
+            numbers.append(_as_number(round(value / 100, 10)))
+    numbers += [_NUMBER_WORDS[t.lower()] for t in _tokens(request) if t.lower() in _NUMBER_WORDS]
+    return list(dict.fromkeys(numbers))
+
+
+def number_lists(request: str) -> list[list[int | float]]:
+    """Lists of numbers the request writes out: "[3, 4, 5]" or "12, 24 and 36"."""
+    lists = []
+    for m in _NUMBER_LIST.finditer(request):
+        text = m.group(1) or m.group(2)
+        values = [_as_number(float(n.replace(",", ""))) for n in _NUMBER.findall(text)]
+        if len(values) > 1:
+            lists.append(values)
+    return lists
+
+
 def request_values(request: str) -> tuple[list[float], list[str]]:
     """Numbers in the request, and the strings it could pass as arguments: dates, expressions,
     quoted text and its word n-grams."""
-    numbers = []
-    for m in _NUMBER.finditer(_DATE.sub(" ", request)):
-        value = float(m.group().replace(",", ""))
-        numbers.append(int(value) if value.is_integer() else value)
+    numbers = _numbers(request)
     tokens = _tokens(request)
     grams: list[str] = _specials(request)
     for n in range(1, _MAX_NGRAM + 1):
@@ -294,7 +342,7 @@ def request_values(request: str) -> tuple[list[float], list[str]]:
                 continue  # a piece of an expression: only the whole one is a value
             if gram not in grams:
                 grams.append(gram)
-    return list(dict.fromkeys(numbers)), grams
+    return numbers, grams
 
 
 def _plain_number(token: str) -> bool:
@@ -325,7 +373,7 @@ def _proper(request: str) -> set[str]:
 def _mentioned_enum(values: Sequence[Any], request: str) -> list[Any]:
     """The enum values the request names, as whole words or phrases ("c" is not in "cup")."""
     text = " " + " ".join(t.lower() for t in _tokens(request)) + " "
-    return [v for v in values if f" {str(v).lower()} " in text]
+    return [v for v in values if f" {str(v).lower().replace('_', ' ')} " in text]
 
 
 def restrict(
@@ -351,7 +399,16 @@ def restrict(
     elif kind == "string" and strings and "format" not in schema:
         schema["enum"] = strings
     elif kind == "array" and isinstance(schema.get("items"), dict):
-        schema["items"] = restrict(schema["items"], numbers, strings, request)
+        items = schema["items"]
+        lists = number_lists(request) if items.get("type") in ("integer", "number") else []
+        if items.get("type") == "integer":
+            lists = [xs for xs in lists if all(isinstance(x, int) for x in xs)]
+        if lists:  # one of the lists the request writes out
+            float_items = items.get("type") == "number"
+            return {"enum": [[float(x) for x in xs] if float_items else xs for xs in lists]}
+        schema["items"] = restrict(items, numbers, strings, request)
+        pool = schema["items"].get("enum", [])
+        schema["maxItems"] = max(1, min(len(pool), _MAX_ITEMS)) if pool else _MAX_ITEMS
     elif kind == "object" and "properties" in schema:
         schema["properties"] = {
             k: restrict(v, numbers, strings, request) for k, v in schema["properties"].items()
@@ -385,6 +442,12 @@ def argument_schema(func: Function, request: str, *, restrict_values: bool = Tru
     properties = {}
     for name, prop in props.items():
         prop = {k: v for k, v in prop.items() if k not in ("description", "default")}
+        if restrict_values and prop.get("type") == "boolean":
+            flag = _flag(name, request)
+            if flag is None and name not in required:
+                continue  # a flag the request does not mention keeps its default
+            properties[name] = prop if flag is None else {"type": "boolean", "enum": [flag]}
+            continue
         if restrict_values:
             candidates = _value_strings(strings, func, name)
             if name not in required:
@@ -401,6 +464,22 @@ def argument_schema(func: Function, request: str, *, restrict_values: bool = Tru
         "required": required,
         "additionalProperties": False,
     }
+
+
+_NEGATIONS = {"no", "not", "without", "exclude", "excluding", "don't", "dont", "never"}
+
+
+def _flag(param: str, request: str) -> bool | None:
+    """A boolean parameter's value when the request names it ("including human impact" for
+    include_human_impact: true; "without transfers" for allow_transfer: false); None when the
+    request does not name at least half of its words."""
+    name = _words(param.replace("_", " ")) - _GENERIC
+    tokens = _tokens(request)
+    hits = [i for i, t in enumerate(tokens) if _words(t) & name]
+    if not name or len({w for t in tokens for w in _words(t) & name}) < len(name) / 2:
+        return None
+    before = {t.lower() for t in tokens[max(0, hits[0] - 2) : hits[0]]}
+    return not (before & _NEGATIONS)
 
 
 def _mentioned(prop: dict[str, Any], request: str, numbers: list[Any], strings: list[str]) -> bool:
@@ -433,7 +512,7 @@ def fill(engine: Engine, request: str, func: Function) -> dict[str, Any]:
         {"role": "system", "content": system},
         {"role": "user", "content": request},
     ]
-    text = engine.chat(messages, json_schema=schema, temperature=0, max_tokens=256).text()
+    text = engine.chat(messages, json_schema=schema, temperature=0, max_tokens=384).text()
     try:
         data = json.loads(text)
     except json.JSONDecodeError:  # only when generation hit max_tokens mid-object
@@ -687,6 +766,27 @@ def _listed(request: str, value: Any) -> list[Any]:
     return items if len(items) > 1 else []
 
 
+def _drop_echoes(func: Function, args: dict[str, Any]) -> dict[str, Any]:
+    """Leave out an optional string that repeats (part of) another argument: "Angeles" as a
+    transport mode after "Los Angeles" as a city is a value used twice."""
+    out = dict(args)
+    for param, value in args.items():
+        if param in func.required or not isinstance(value, str):
+            continue
+        words = value.lower().split()
+        for other, given in args.items():
+            if other == param or not isinstance(given, str):
+                continue
+            if _contains(given.lower().split(), words):
+                out.pop(param, None)
+                break
+    return out
+
+
+def _contains(words: list[str], part: list[str]) -> bool:
+    return any(words[i : i + len(part)] == part for i in range(len(words) - len(part) + 1))
+
+
 def decide(
     engine: Engine, request: str, functions: Sequence[Function], *, parallel: bool = False
 ) -> Decision:
@@ -697,7 +797,7 @@ def decide(
         return decision
     by_name = {f.name: f for f in functions}
     func = by_name[decision.calls[0].name]
-    args = place_values(func, request, fill(engine, request, func))
+    args = _drop_echoes(func, place_values(func, request, fill(engine, request, func)))
     calls = spread(func, request, args) if parallel else [args]
     decision.calls = [Call(func.name, a) for a in calls]
     return decision
