@@ -6,6 +6,7 @@ from smol_tools.tools.agent.builtins import BUILTINS
 from smol_tools.tools.agent.loop import (
     _flag,
     argument_schema,
+    complete,
     evidence,
     number_lists,
     place_values,
@@ -109,8 +110,13 @@ def test_a_listed_value_spreads_into_one_call_each():
     assert spread(F["get_current_time"], "time in London and in Singapore?",
                   {"timezone": "Singapore"}) == [{"timezone": "London"},
                                                  {"timezone": "Singapore"}]
-    assert spread(F["random_choice"], "pizza, sushi or tacos?", {"options": ["pizza", "tacos"]}) \
-        == [{"options": ["pizza", "sushi", "tacos"]}]
+
+
+def test_partial_values_are_completed():
+    assert complete("pizza, sushi or tacos?", {"options": ["pizza", "tacos", "pizza"]}) == {
+        "options": ["pizza", "sushi", "tacos"]}
+    assert complete("the score of 'The Legend of Zelda' on Switch", {"game": "Legend"}) == {
+        "game": "The Legend of Zelda"}
 
 
 @pytest.mark.parametrize("name, request_, args", [

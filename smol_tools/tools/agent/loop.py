@@ -49,8 +49,13 @@ _STOP = set(
 # a unit may follow a number directly (5C, 440Hz, 298K); exponents count (1e-9)
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d.,]\d)")
 # dates and clock times are strings, never numbers ("2025-01-15" is not 2025, 1 and 15)
+_MONTH_DATE = (
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?"
+    r",?\s+\d{4}"
+)
 _DATE = re.compile(
-    r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?(?:\s?[ap]m)?)\b",
+    r"\b(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}[-/]\d{1,2}[-/]\d{2,4}"
+    rf"|\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s?[ap]m)?|{_MONTH_DATE})\b",
     re.IGNORECASE,
 )
 _OPERAND = r"(?:[a-z]+)?\(*-?\d+(?:\.\d+)?%?\)*"
@@ -285,7 +290,10 @@ _NUMBER_WORDS = {
         "zero one two three four five six seven eight nine ten eleven twelve".split())
 } | {"fifteen": 15, "twenty": 20, "thirty": 30, "fifty": 50, "hundred": 100, "dozen": 12}
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
-_CALENDAR = re.compile(r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4})\b")
+_CALENDAR = re.compile(
+    rf"\b(?:\d{{4}}[-/]\d{{1,2}}[-/]\d{{1,2}}|\d{{1,2}}[-/]\d{{1,2}}[-/]\d{{2,4}}|{_MONTH_DATE})\b",
+    re.IGNORECASE,
+)
 _NUMBER_LIST = re.compile(
     r"\[([^\[\]]*\d[^\[\]]*)\]|(?<![\w.])(-?\d+(?:\.\d+)?(?:,\s+-?\d+(?:\.\d+)?)+"
     r"(?:,?\s+and\s+-?\d+(?:\.\d+)?(?!\d|,\d)|(?!\d|,\d)))"
@@ -447,13 +455,14 @@ def argument_schema(func: Function, request: str, *, restrict_values: bool = Tru
             if flag is None and name not in required:
                 continue  # a flag the request does not mention keeps its default
             properties[name] = prop if flag is None else {"type": "boolean", "enum": [flag]}
+            if flag is not None and name not in required:
+                required.append(name)  # named in the request: say so, even if it is the default
             continue
         if restrict_values:
             candidates = _value_strings(strings, func, name)
             if name not in required:
                 # an optional value needs real evidence: a name, code or date, not any phrase
-                candidates = [c for c in candidates if any(t in proper for t in c.split())
-                              or c in proper]
+                candidates = [c for c in candidates if c in proper or _all_proper(c, proper)]
                 if not _mentioned(prop, request, numbers, candidates):
                     continue
             prop = restrict(prop, numbers, candidates or strings, request)
@@ -473,13 +482,21 @@ def _flag(param: str, request: str) -> bool | None:
     """A boolean parameter's value when the request names it ("including human impact" for
     include_human_impact: true; "without transfers" for allow_transfer: false); None when the
     request does not name at least half of its words."""
-    name = _words(param.replace("_", " ")) - _GENERIC
+    name = _words(param.replace("_", " "))
     tokens = _tokens(request)
     hits = [i for i, t in enumerate(tokens) if _words(t) & name]
     if not name or len({w for t in tokens for w in _words(t) & name}) < len(name) / 2:
         return None
     before = {t.lower() for t in tokens[max(0, hits[0] - 2) : hits[0]]}
     return not (before & _NEGATIONS)
+
+
+def _all_proper(gram: str, proper: set[str]) -> bool:
+    """Every word a name, code or date ("Rome, Italy", "Museum of Modern Art"), not a phrase
+    that merely has one ("rating of Magnus")."""
+    tokens = gram.split()
+    return all(t in proper or (0 < i < len(tokens) - 1 and t.lower() in _STOP)
+               for i, t in enumerate(tokens))
 
 
 def _mentioned(prop: dict[str, Any], request: str, numbers: list[Any], strings: list[str]) -> bool:
@@ -674,23 +691,40 @@ def _assignments(
     yield from walk(0, {})
 
 
-def spread(func: Function, request: str, args: dict[str, Any]) -> list[dict[str, Any]]:
-    """One call per item when the request lists several values for a one-value parameter
-    ("the weather in Paris and Rome"), and the whole list for a list parameter the model
-    filled only in part ("pizza, sushi or tacos")."""
-    props = func.parameters.get("properties", {})
-    used = {json.dumps(v) for v in args.values()}
+def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Finish values the model gave in part: a list without repeats, and with every item of
+    the list the request writes ("pizza, sushi or tacos"); the whole quoted title for a part
+    of it ("Legend" of 'The Legend of Zelda')."""
+    out = dict(args)
+    quoted = [a or b for a, b in _QUOTED.findall(request)]
     for param, value in args.items():
-        prop = props.get(param, {})
         if isinstance(value, list):
+            value = [json.loads(v) for v in dict.fromkeys(json.dumps(v) for v in value)]
             for item in value:
                 items = _listed(request, item)
                 if len(items) > len(value) and set(map(str, value)) <= set(map(str, items)):
-                    return [{**args, param: _typed(items, value)}]
+                    value = _typed(items, value)
+                    break
+            out[param] = value
+        elif isinstance(value, str) and value.strip():
+            part = value.lower().split()
+            whole = [q for q in quoted if q != value and _contains(q.lower().split(), part)]
+            if whole:
+                out[param] = whole[0]
+    return out
+
+
+def spread(func: Function, request: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+    """One call per item when the request lists several values for a one-value parameter
+    ("the weather in Paris and Rome")."""
+    props = func.parameters.get("properties", {})
+    used = {json.dumps(v) for v in args.values()}
+    for param, value in args.items():
+        if isinstance(value, list) or "enum" in props.get(param, {}):
             continue
         items = _listed(request, value)
         others = [i for i in items if json.dumps(i) not in used]
-        if len(items) > 1 and len(others) == len(items) - 1 and "enum" not in prop:
+        if len(items) > 1 and len(others) == len(items) - 1:
             return [{**args, param: _typed([item], [value])[0]} for item in items]
     return [args]
 
@@ -797,7 +831,8 @@ def decide(
         return decision
     by_name = {f.name: f for f in functions}
     func = by_name[decision.calls[0].name]
-    args = _drop_echoes(func, place_values(func, request, fill(engine, request, func)))
+    args = place_values(func, request, fill(engine, request, func))
+    args = _drop_echoes(func, complete(request, args))
     calls = spread(func, request, args) if parallel else [args]
     decision.calls = [Call(func.name, a) for a in calls]
     return decision
