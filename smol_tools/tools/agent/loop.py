@@ -206,7 +206,7 @@ _SHAPES = [
     ("date", {"date", "day"}, _DATE),
     ("email", {"email", "mail"}, re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")),
 ]
-_LIST = re.compile(r"\w+, (?:\w+, )*\w+,? (?:and|or) \w+")
+_LIST = re.compile(r"\w+, (?:\w+, )*\w+,? (?:and|or) \w+|\w+, \w+, \w+")
 
 
 def _enumeration(request: str) -> bool:
@@ -318,7 +318,12 @@ def _numbers(request: str) -> list[int | float]:
             numbers.append(_as_number(value * _SCALES[following]))
         if rest.startswith("%") or following in ("percent", "%"):
             numbers.append(_as_number(round(value / 100, 10)))
-    numbers += [_NUMBER_WORDS[t.lower()] for t in _tokens(request) if t.lower() in _NUMBER_WORDS]
+    raw = request.split()
+    for i, word in enumerate(raw):  # "one child", not "pick one at random"
+        word = word.lower()
+        following = raw[i + 1].lower().strip(_PUNCT) if i + 1 < len(raw) else ""
+        if word in _NUMBER_WORDS and following and following not in _STOP:
+            numbers.append(_NUMBER_WORDS[word])
     return list(dict.fromkeys(numbers))
 
 
@@ -585,6 +590,8 @@ def _affinity(func: Function, param: str, tokens: list[str], value: Any) -> floa
     if _kind(prop) == "number":
         around.append(tokens[pos])  # the "sided" of "20-sided"
     score = float(len(_words(" ".join(around)) & own))
+    if isinstance(value, str):  # "Premier League" for a league
+        score += len(_words(value) & _words(param.replace("_", " ")))
     before = tokens[pos - 1].lower() if pos > 0 else ""
     name = set(param.lower().split("_"))
     if name & _START_NAMES:
@@ -664,14 +671,17 @@ def _as_type(prop: dict[str, Any], value: Any) -> Any:
 def _assignments(
     group: list[str], options: list[Any], required: set[str], tokens: list[str]
 ) -> Generator[dict[str, Any], None, None]:
-    """Every way to give the group's parameters distinct values (or none, for optional ones);
-    a value the request repeats may be used as often as it appears."""
-    counts = {
-        json.dumps(v): max(1, sum(1 for i in range(len(tokens)) if _position(tokens[i:], v) == 0))
-        for v in options
-    }
+    """Every way to give the group's parameters distinct values (or none, for optional ones):
+    a value the request repeats may be used as often as it appears; two strings may not share
+    words of the request ("Rhapsody" is taken once "Bohemian Rhapsody" is a title)."""
+    counts, spans = {}, {}
+    for v in options:
+        key = json.dumps(v)
+        counts[key] = max(1, sum(1 for i in range(len(tokens)) if _position(tokens[i:], v) == 0))
+        pos = _position(tokens, v) if isinstance(v, str) else None
+        spans[key] = set(range(pos, pos + len(v.split()))) if pos is not None else set()
 
-    def walk(i: int, used: dict[str, int]) -> Generator[dict[str, Any], None, None]:
+    def walk(i: int, used: dict[str, int], covered: set[int]) -> Generator[dict, None, None]:
         if i == len(group):
             yield {}
             return
@@ -679,16 +689,19 @@ def _assignments(
         choices: list[Any] = list(options) + ([] if param in required else [None])
         for value in choices:
             key = json.dumps(value)
-            if value is not None and used.get(key, 0) >= counts[key]:
+            if value is None:
+                yield from ({param: None, **rest} for rest in walk(i + 1, used, covered))
                 continue
-            if value is not None:
-                used[key] = used.get(key, 0) + 1
-            for rest in walk(i + 1, used):
+            if used.get(key, 0) >= counts[key]:
+                continue
+            if used.get(key, 0) == 0 and spans[key] & covered:
+                continue
+            used[key] = used.get(key, 0) + 1
+            for rest in walk(i + 1, used, covered | spans[key]):
                 yield {param: value, **rest}
-            if value is not None:
-                used[key] -= 1
+            used[key] -= 1
 
-    yield from walk(0, {})
+    yield from walk(0, {}, set())
 
 
 def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -708,7 +721,11 @@ def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
             out[param] = value
         elif isinstance(value, str) and value.strip():
             part = value.lower().split()
-            whole = [q for q in quoted if q != value and _contains(q.lower().split(), part)]
+            taken = {str(v) for k, v in args.items() if k != param}
+            whole = [
+                q for q in quoted
+                if q != value and q not in taken and _contains(q.lower().split(), part)
+            ]
             if whole:
                 out[param] = whole[0]
     return out
@@ -800,6 +817,25 @@ def _listed(request: str, value: Any) -> list[Any]:
     return items if len(items) > 1 else []
 
 
+_PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:%|percent\b)", re.IGNORECASE)
+
+
+def _fractions(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A rate written "8%" is 0.08, unless the parameter says it takes a percentage."""
+    percents = {float(m) for m in _PERCENT.findall(request)}
+    props = func.parameters.get("properties", {})
+    out = dict(args)
+    for param, value in args.items():
+        prop = props.get(param, {})
+        if prop.get("type") != "number" or not isinstance(value, (int, float)):
+            continue
+        if float(value) in percents and not {"percent", "percentage"} & set(
+            re.findall(r"[a-z]+", str(prop.get("description", "")).lower())
+        ):
+            out[param] = round(float(value) / 100, 10)
+    return out
+
+
 def _drop_echoes(func: Function, args: dict[str, Any]) -> dict[str, Any]:
     """Leave out an optional string that repeats (part of) another argument: "Angeles" as a
     transport mode after "Los Angeles" as a city is a value used twice."""
@@ -832,7 +868,7 @@ def decide(
     by_name = {f.name: f for f in functions}
     func = by_name[decision.calls[0].name]
     args = place_values(func, request, fill(engine, request, func))
-    args = _drop_echoes(func, complete(request, args))
+    args = _fractions(func, request, _drop_echoes(func, complete(request, args)))
     calls = spread(func, request, args) if parallel else [args]
     decision.calls = [Call(func.name, a) for a in calls]
     return decision
