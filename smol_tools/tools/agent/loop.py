@@ -496,6 +496,30 @@ def _flag(param: str, request: str) -> bool | None:
     return not (before & _NEGATIONS)
 
 
+_NAME_JOINERS = {"of", "the", "de", "la", "del", "da", "von", "van"}
+
+
+def _names(request: str) -> list[str]:
+    """Whole names and codes as the request writes them: runs of name-like words ("San
+    Francisco", "Museum of Modern Art"), never a piece of one ("Francisco")."""
+    proper = _proper(request)
+    names, run = [], []
+    raw = request.split()
+    for i, word in enumerate(raw + [""]):
+        token = word.strip(_PUNCT)
+        nxt = raw[i + 1].strip(_PUNCT) if i + 1 < len(raw) else ""
+        joiner = run and token.lower() in _NAME_JOINERS and nxt in proper
+        if token and (token in proper or joiner):
+            run.append(token)
+            if not word.endswith((",", ".", "?", "!", ";", ":")):
+                continue
+            token = ""
+        if run:
+            names.append(" ".join(run))
+            run = []
+    return names
+
+
 def _all_proper(gram: str, proper: set[str]) -> bool:
     """Every word a name, code or date ("Rome, Italy", "Museum of Modern Art"), not a phrase
     that merely has one ("rating of Magnus")."""
@@ -550,6 +574,7 @@ _END_NAMES = {"to", "end", "target", "max", "maximum", "destination", "until", "
 _START_CUES = {"from", "between", "since"}
 _END_CUES = {"to", "into", "in", "until", "till", "and"}
 _OWN_VALUE = 0.5  # bonus for keeping the value the model chose
+_MAX_OPTIONS = 10  # values tried per kind when placing them
 
 
 def _kind(prop: dict[str, Any]) -> str | None:
@@ -570,7 +595,7 @@ def _position(tokens: list[str], value: Any) -> int | None:
             if m and float(m.group().replace(",", "")) == float(value):
                 return i
         return None
-    words = str(value).lower().split()
+    words = [w for w in (w.strip(_PUNCT) for w in str(value).lower().split()) if w]
     lowered = [t.lower() for t in tokens]
     for i in range(len(lowered) - len(words) + 1):
         if lowered[i : i + len(words)] == words:
@@ -619,15 +644,16 @@ def place_values(func: Function, request: str, args: dict[str, Any]) -> dict[str
         if kind == "number":
             pool = [float(v) for v in pool + numbers if isinstance(v, (int, float))]
         else:  # the other names, codes and dates the request has, or the enum values it names
-            proper = _proper(request)
+            whole = set(_names(request)) | set(_specials(request))
             for p in group:
                 enum = schema[p].get("enum", [])
                 if "enum" in props[p]:
                     pool += enum
                 else:
                     named = set(_described(func, p, request))
-                    pool += [v for v in enum if v in proper or v in named]
-        options = [json.loads(v) for v in dict.fromkeys(json.dumps(v) for v in pool)][:8]
+                    pool += [v for v in enum if v in whole or v in named]
+        options = [json.loads(v) for v in dict.fromkeys(json.dumps(v) for v in pool)]
+        options = options[:_MAX_OPTIONS]
         best, best_score = None, float("-inf")
         for assignment in _assignments(group, options, set(func.required), tokens):
             score = 0.0
