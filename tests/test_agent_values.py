@@ -4,7 +4,10 @@ import pytest
 
 from smol_tools.tools.agent.builtins import BUILTINS
 from smol_tools.tools.agent.loop import (
+    _drop_echoes,
     _flag,
+    _fractions,
+    _names,
     argument_schema,
     complete,
     evidence,
@@ -149,3 +152,49 @@ def test_enum_validation_ignores_case_and_keeps_the_canonical_spelling():
     args = validate_arguments(F["convert_units"], {"value": 1, "from_unit": "Fahrenheit",
                                                    "to_unit": "CELSIUS"})
     assert args["from_unit"] == "fahrenheit" and args["to_unit"] == "celsius"
+
+
+def test_month_dates_are_one_value_and_not_numbers():
+    numbers, strings = request_values("from July 10, 2022 to July 20, 2022 for two adults")
+    assert numbers == [2] and "July 10, 2022" in strings and "July 20, 2022" in strings
+
+
+def test_one_is_a_number_only_before_a_noun():
+    assert request_values("two adults and one child")[0] == [2, 1]
+    assert request_values("pick one at random: red, green, blue")[0] == []
+
+
+def test_whole_names_not_their_pieces():
+    assert _names("a hotel in Paris, France near the Museum of Modern Art in San Francisco") == [
+        "Paris", "France", "Museum of Modern Art", "San Francisco"]
+    lookup = from_schema({"name": "crime_rate", "description": "Crime rate of a city.",
+                          "parameters": {"type": "object", "properties": {
+                              "city": {"type": "string", "description": "the city"},
+                              "state": {"type": "string", "description": "the state"}},
+                              "required": ["city", "state"]}}, "test")
+    # the model wrote the city twice; its pieces are no state
+    placed = place_values(lookup, "crime rate in San Francisco, California",
+                          {"city": "San Francisco", "state": "San Francisco"})
+    assert placed == {"city": "San Francisco", "state": "California"}
+
+
+def test_rates_written_as_percentages_become_fractions():
+    fund = from_schema({"name": "future_value", "description": "Future value of an investment.",
+                        "parameters": {"type": "object", "properties": {
+                            "rate": {"type": "number", "description": "the annual rate"},
+                            "tax": {"type": "number", "description": "tax as a percentage"},
+                            "years": {"type": "integer", "description": "years"}},
+                            "required": ["rate", "tax", "years"]}}, "test")
+    args = {"rate": 8.0, "tax": 20.0, "years": 5}
+    assert _fractions(fund, "8% a year, 20% tax, for 5 years", args) == {
+        "rate": 0.08, "tax": 20.0, "years": 5}
+
+
+def test_an_optional_value_that_repeats_another_is_dropped():
+    directions = from_schema({"name": "directions", "description": "Directions.",
+                              "parameters": {"type": "object", "properties": {
+                                  "start": {"type": "string"}, "end": {"type": "string"},
+                                  "mode": {"type": "string"}}, "required": ["start", "end"]}},
+                             "test")
+    args = {"start": "New York", "end": "Los Angeles", "mode": "Angeles"}
+    assert _drop_echoes(directions, args) == {"start": "New York", "end": "Los Angeles"}

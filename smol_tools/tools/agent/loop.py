@@ -11,6 +11,7 @@ Every call is validated again before it runs. Model output is never executed as 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import threading
@@ -50,7 +51,7 @@ _STOP = set(
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d.,]\d)")
 # dates and clock times are strings, never numbers ("2025-01-15" is not 2025, 1 and 15)
 _MONTH_DATE = (
-    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?"
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*(?:\.\s*|\s+)\d{1,2}(?:st|nd|rd|th)?"
     r",?\s+\d{4}"
 )
 _DATE = re.compile(
@@ -271,8 +272,17 @@ def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decis
 
 
 # -- filling arguments ------------------------------------------------------------------------
+def _clean(word: str) -> str:
+    """A word without the punctuation around it or a possessive ("Germany's" is Germany)."""
+    word = word.strip(_PUNCT)
+    for suffix in ("'s", "\u2019s"):
+        if word.endswith(suffix) and len(word) > 3:
+            word = word[: -len(suffix)]
+    return word.strip(_PUNCT)
+
+
 def _tokens(request: str) -> list[str]:
-    return [t for t in (t.strip(_PUNCT) for t in request.split()) if t]
+    return [t for t in (_clean(t) for t in request.split()) if t]
 
 
 def _specials(request: str) -> list[str]:
@@ -375,7 +385,7 @@ def _proper(request: str) -> set[str]:
     proper = set(_specials(request))
     sentence_start = True
     for raw in request.split():
-        token = raw.strip(_PUNCT)
+        token = _clean(raw)
         if token and token.lower() not in _STOP:
             if _value_token(token) or (token[0].isupper() and not sentence_start):
                 proper.add(token)
@@ -466,10 +476,14 @@ def argument_schema(func: Function, request: str, *, restrict_values: bool = Tru
         if restrict_values:
             candidates = _value_strings(strings, func, name)
             if name not in required:
-                # an optional value needs real evidence: a name, code or date, not any phrase
-                candidates = [c for c in candidates if c in proper or _all_proper(c, proper)]
+                # an optional value needs real evidence: a name, code or date, or a request
+                # that names the parameter ("red dominant color"); not any phrase
+                if not _words(name.replace("_", " ")) <= _words(request):
+                    candidates = [c for c in candidates if c in proper or _all_proper(c, proper)]
                 if not _mentioned(prop, request, numbers, candidates):
                     continue
+                if "enum" in prop:
+                    required.append(name)  # the request names one of its values: pass it
             prop = restrict(prop, numbers, candidates or strings, request)
         properties[name] = prop
     return {
@@ -506,8 +520,8 @@ def _names(request: str) -> list[str]:
     names, run = [], []
     raw = request.split()
     for i, word in enumerate(raw + [""]):
-        token = word.strip(_PUNCT)
-        nxt = raw[i + 1].strip(_PUNCT) if i + 1 < len(raw) else ""
+        token = _clean(word)
+        nxt = _clean(raw[i + 1]) if i + 1 < len(raw) else ""
         joiner = run and token.lower() in _NAME_JOINERS and nxt in proper
         if token and (token in proper or joiner):
             run.append(token)
@@ -862,6 +876,42 @@ def _fractions(func: Function, request: str, args: dict[str, Any]) -> dict[str, 
     return out
 
 
+_DATE_FORMATS = {
+    "yyyy-mm-dd": "%Y-%m-%d", "mm-dd-yyyy": "%m-%d-%Y", "dd-mm-yyyy": "%d-%m-%Y",
+    "yyyy/mm/dd": "%Y/%m/%d", "mm/dd/yyyy": "%m/%d/%Y", "dd/mm/yyyy": "%d/%m/%Y",
+}
+_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+
+
+def _parse_date(text: str) -> dt.date | None:
+    """A date written as 2022-03-11, 2022/03/11, 03/11/2022 (month first) or March 11, 2022."""
+    text = text.strip()
+    m = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text)
+    parts = (m.group(1), m.group(2), m.group(3)) if m else None
+    m = re.fullmatch(r"(\d{1,2})[-/](\d{1,2})[-/](\d{4})", text)
+    parts = (m.group(3), m.group(1), m.group(2)) if m else parts
+    m = re.fullmatch(r"([A-Za-z]+)(?:\.\s*|\s+)(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", text)
+    if m and m.group(1)[:3].lower() in _MONTHS:
+        parts = (m.group(3), str(_MONTHS.index(m.group(1)[:3].lower()) + 1), m.group(2))
+    try:
+        return dt.date(int(parts[0]), int(parts[1]), int(parts[2])) if parts else None
+    except ValueError:
+        return None
+
+
+def _dates_as_described(func: Function, args: dict[str, Any]) -> dict[str, Any]:
+    """Dates rewritten in the format the parameter's description asks for ("YYYY-MM-DD")."""
+    props = func.parameters.get("properties", {})
+    out = dict(args)
+    for param, value in args.items():
+        description = str(props.get(param, {}).get("description", "")).lower()
+        wanted = [f for text, f in _DATE_FORMATS.items() if text in description]
+        date = _parse_date(value) if isinstance(value, str) and wanted else None
+        if date is not None:
+            out[param] = date.strftime(wanted[0])
+    return out
+
+
 def _drop_echoes(func: Function, args: dict[str, Any]) -> dict[str, Any]:
     """Leave out an optional string that repeats (part of) another argument: "Angeles" as a
     transport mode after "Los Angeles" as a city is a value used twice."""
@@ -895,6 +945,7 @@ def decide(
     func = by_name[decision.calls[0].name]
     args = place_values(func, request, fill(engine, request, func))
     args = _fractions(func, request, _drop_echoes(func, complete(request, args)))
+    args = _dates_as_described(func, args)
     calls = spread(func, request, args) if parallel else [args]
     decision.calls = [Call(func.name, a) for a in calls]
     return decision
