@@ -197,4 +197,4 @@ def test_an_optional_value_that_repeats_another_is_dropped():
                                   "mode": {"type": "string"}}, "required": ["start", "end"]}},
                              "test")
     args = {"start": "New York", "end": "Los Angeles", "mode": "Angeles"}
-    assert _drop_echoes(directions, args) == {"start": "New York", "end": "Los Angeles"}
+    assert _drop_echoes(directions, "from New York to Los Angeles", args) == {"start": "New York", "end": "Los Angeles"}

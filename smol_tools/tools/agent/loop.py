@@ -912,18 +912,27 @@ def _dates_as_described(func: Function, args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _drop_echoes(func: Function, args: dict[str, Any]) -> dict[str, Any]:
-    """Leave out an optional string that repeats (part of) another argument: "Angeles" as a
-    transport mode after "Los Angeles" as a city is a value used twice."""
+def _drop_echoes(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Leave out an optional value that repeats (part of) another argument: "Angeles" as a
+    transport mode after "Los Angeles" as a city, or 100 as gravity after a height of 100,
+    is a value used twice (unless the request writes it twice)."""
     out = dict(args)
+    tokens = _tokens(request)
     for param, value in args.items():
-        if param in func.required or not isinstance(value, str):
+        if param in func.required or isinstance(value, (bool, list, dict)) or value is None:
             continue
-        words = value.lower().split()
         for other, given in args.items():
-            if other == param or not isinstance(given, str):
+            if other == param or isinstance(given, bool):
                 continue
-            if _contains(given.lower().split(), words):
+            if isinstance(value, str) and isinstance(given, str):
+                echo = _contains(given.lower().split(), value.lower().split())
+            else:
+                echo = (
+                    isinstance(value, (int, float)) and isinstance(given, (int, float))
+                    and float(value) == float(given)
+                    and sum(1 for i in range(len(tokens)) if _position(tokens[i:], value) == 0) < 2
+                )
+            if echo:
                 out.pop(param, None)
                 break
     return out
@@ -944,7 +953,7 @@ def decide(
     by_name = {f.name: f for f in functions}
     func = by_name[decision.calls[0].name]
     args = place_values(func, request, fill(engine, request, func))
-    args = _fractions(func, request, _drop_echoes(func, complete(request, args)))
+    args = _fractions(func, request, _drop_echoes(func, request, complete(request, args)))
     args = _dates_as_described(func, args)
     calls = spread(func, request, args) if parallel else [args]
     decision.calls = [Call(func.name, a) for a in calls]
