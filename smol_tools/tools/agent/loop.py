@@ -631,7 +631,10 @@ def _affinity(func: Function, param: str, tokens: list[str], value: Any) -> floa
     score = float(len(_words(" ".join(around)) & own))
     if isinstance(value, str):  # "Premier League" for a league
         score += len(_words(value) & _words(param.replace("_", " ")))
-    before = tokens[pos - 1].lower() if pos > 0 else ""
+    back = pos - 1
+    while back > 0 and tokens[back].lower() in ("the", "a", "an"):
+        back -= 1  # "from the Eiffel Tower"
+    before = tokens[back].lower() if back >= 0 else ""
     name = set(param.lower().split("_"))
     if name & _START_NAMES:
         score += 2.0 if before in _START_CUES else -2.0 if before in _END_CUES else 0.0
@@ -746,10 +749,12 @@ def _assignments(
 
 def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
     """Finish values the model gave in part: a list without repeats, and with every item of
-    the list the request writes ("pizza, sushi or tacos"); the whole quoted title for a part
-    of it ("Legend" of 'The Legend of Zelda')."""
+    the list the request writes ("pizza, sushi or tacos"); the whole quoted title or name for
+    a part of it ("Legend" of 'The Legend of Zelda', "Louvre" of "the Louvre Museum"), unless
+    another argument holds part of that."""
     out = dict(args)
     quoted = [a or b for a, b in _QUOTED.findall(request)]
+    names = _names(request)
     for param, value in args.items():
         if isinstance(value, list):
             value = [json.loads(v) for v in dict.fromkeys(json.dumps(v) for v in value)]
@@ -763,8 +768,9 @@ def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
             part = value.lower().split()
             taken = {str(v) for k, v in args.items() if k != param}
             whole = [
-                q for q in quoted
+                q for q in quoted + names
                 if q != value and q not in taken and _contains(q.lower().split(), part)
+                and not any(_contains(q.lower().split(), str(t).lower().split()) for t in taken)
             ]
             if whole:
                 out[param] = whole[0]
