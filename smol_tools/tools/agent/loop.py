@@ -462,6 +462,7 @@ def argument_schema(func: Function, request: str, *, restrict_values: bool = Tru
     required = [r for r in func.required if r in props]
     numbers, strings = request_values(request) if restrict_values else ([], [])
     proper = _proper(request)
+    takes_text = any(_kind(props[r]) == "string" and "enum" not in props[r] for r in required)
     properties = {}
     for name, prop in props.items():
         prop = {k: v for k, v in prop.items() if k not in ("description", "default")}
@@ -476,10 +477,15 @@ def argument_schema(func: Function, request: str, *, restrict_values: bool = Tru
         if restrict_values:
             candidates = _value_strings(strings, func, name)
             if name not in required:
-                # an optional value needs real evidence: a name, code or date, or a request
-                # that names the parameter ("red dominant color"); not any phrase
+                # an optional value needs real evidence: a request that names the parameter
+                # ("red dominant color"), an example value of its description, or a name
                 if not _words(name.replace("_", " ")) <= _words(request):
-                    candidates = [c for c in candidates if c in proper or _all_proper(c, proper)]
+                    # names in a request are for the required parameters first: an optional
+                    # one gets one only when no required parameter takes text
+                    candidates = (
+                        _described(func, name, request) if takes_text
+                        else [c for c in candidates if c in proper or _all_proper(c, proper)]
+                    )
                 if not _mentioned(prop, request, numbers, candidates):
                     continue
                 if "enum" in prop:
