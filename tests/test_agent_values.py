@@ -198,3 +198,9 @@ def test_an_optional_value_that_repeats_another_is_dropped():
                              "test")
     args = {"start": "New York", "end": "Los Angeles", "mode": "Angeles"}
     assert _drop_echoes(directions, "from New York to Los Angeles", args) == {"start": "New York", "end": "Los Angeles"}
+
+
+def test_an_amount_with_its_unit_is_no_name():
+    from smol_tools.tools.agent.loop import _value_token
+    assert not _value_token("10cm") and not _value_token("50mH")
+    assert _value_token("12x18") and _value_token("rs6034464") and _value_token("4pm")

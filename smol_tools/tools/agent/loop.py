@@ -372,9 +372,13 @@ def _plain_number(token: str) -> bool:
     return bool(_NUMBER.fullmatch(token))
 
 
+_AMOUNT = re.compile(r"(?!\d{1,2}[ap]m$)-?\d+(?:\.\d+)?[^\W\d_]+(?:/[^\W\d_]+)?\^?\d?", re.I)
+
+
 def _value_token(token: str) -> bool:
-    """A token that is a value on its own though it has no word: 2025-01-15, 4pm, C, USD."""
-    if token.lower() in _STOP or _plain_number(token):
+    """A token that is a value on its own though it has no word: 2025-01-15, 12x18, C, USD;
+    not an amount with its unit ("10cm", "50mH": the number is the value)."""
+    if token.lower() in _STOP or _plain_number(token) or _AMOUNT.fullmatch(token):
         return False
     return any(c.isdigit() for c in token) or token.isupper()
 
@@ -523,7 +527,8 @@ def _names(request: str) -> list[str]:
     """Whole names and codes as the request writes them: runs of name-like words ("San
     Francisco", "Museum of Modern Art"), never a piece of one ("Francisco")."""
     proper = _proper(request)
-    names, run = [], []
+    names: list[str] = []
+    run: list[str] = []
     raw = request.split()
     for i, word in enumerate(raw + [""]):
         token = _clean(word)
