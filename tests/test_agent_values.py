@@ -197,10 +197,26 @@ def test_an_optional_value_that_repeats_another_is_dropped():
                                   "mode": {"type": "string"}}, "required": ["start", "end"]}},
                              "test")
     args = {"start": "New York", "end": "Los Angeles", "mode": "Angeles"}
-    assert _drop_echoes(directions, "from New York to Los Angeles", args) == {"start": "New York", "end": "Los Angeles"}
+    assert _drop_echoes(directions, "from New York to Los Angeles", args) == {
+        "start": "New York", "end": "Los Angeles"}
 
 
 def test_an_amount_with_its_unit_is_no_name():
     from smol_tools.tools.agent.loop import _value_token
     assert not _value_token("10cm") and not _value_token("50mH")
     assert _value_token("12x18") and _value_token("rs6034464") and _value_token("4pm")
+
+
+def test_counting_backwards_is_negative_where_the_parameter_allows_it():
+    from smol_tools.tools.agent.loop import _signed
+    args = {"date": "2025-12-01", "days": 45}
+    assert _signed(F["add_days"], "which date was 45 days before 2025-12-01", args)["days"] == -45
+    assert _signed(F["add_days"], "45 days after 2025-12-01", args)["days"] == 45
+
+
+def test_lists_of_names_and_enum_values_spread():
+    assert spread(F["get_current_time"], "the time in New York and in London, got a call",
+                  {"timezone": "New York"}) == [{"timezone": "New York"}, {"timezone": "London"}]
+    args = {"amount": 200.0, "from_currency": "EUR", "to_currency": "GBP"}
+    assert [a["to_currency"] for a in spread(
+        F["convert_currency"], "how much are 200 EUR in USD and in GBP?", args)] == ["USD", "GBP"]

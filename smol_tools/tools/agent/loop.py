@@ -1,11 +1,16 @@
 """The agent: decide which function to call and with what arguments (under a grammar), run it
 safely, feed the results back, answer.
 
-Deciding is split in two, because a 135M model cannot do both at once:
-1. choose the function: candidates must share a content word with the request (else no call,
-   answer in words); the model scores the remaining names;
-2. fill the arguments under a JSON-schema grammar of that one function, with numbers and strings
-   restricted to values that appear in the request where the schema allows.
+Deciding is split, because a 135M model cannot do it all at once. In file order:
+1. values in a request: numbers (digits, words, scales, percents, lists), dates, expressions,
+   quoted text, names, word n-grams;
+2. choose the function: a candidate must be named by the request (most words of its name) or
+   share telling words or values with its description, and have a value for every required
+   parameter (else no call: answer in words); the model scores the remaining names;
+3. fill the arguments under a JSON-schema grammar of that one function, with numbers and
+   strings restricted to values that appear in the request where the schema allows;
+4. place the values where the request's words say they go, complete partial values, and
+   spread a listed value into one call per item.
 Every call is validated again before it runs. Model output is never executed as code.
 """
 
@@ -794,9 +799,12 @@ def spread(func: Function, request: str, args: dict[str, Any]) -> list[dict[str,
     props = func.parameters.get("properties", {})
     used = {json.dumps(v) for v in args.values()}
     for param, value in args.items():
-        if isinstance(value, list) or "enum" in props.get(param, {}):
+        if isinstance(value, list):
             continue
         items = _listed(request, value)
+        enum = [str(v).lower() for v in props.get(param, {}).get("enum", [])]
+        if enum and not all(str(i).lower() in enum for i in items):
+            continue  # "USD and GBP" spread over a currency enum; "Paris and a friend" not
         others = [i for i in items if json.dumps(i) not in used]
         if len(items) > 1 and len(others) == len(items) - 1:
             return [{**args, param: _typed([item], [value])[0]} for item in items]
@@ -818,19 +826,19 @@ def _shape(text: str) -> str:
 
 def _listed(request: str, value: Any) -> list[Any]:
     """The list `value` is part of in the request ("London and (in) Singapore", "5, 10 and 15"),
-    items of the same shape as `value`; [] when it is in no list."""
+    items of the same shape as `value` (whole names for a name); [] when it is in no list."""
     tokens = _tokens(request)
-    raw = request.split()
     pos = _position(tokens, value)
     if pos is None or isinstance(value, bool):
         return []
     numeric = isinstance(value, (int, float))
-    width = 1 if numeric else len(str(value).split())
-    # raw tokens and stripped tokens line up (stripping removes no whole token unless it was
-    # pure punctuation, which `_tokens` drops: rebuild the alignment from the raw split)
-    aligned = [r for r in raw if r.strip(_PUNCT)]
+    # raw tokens and stripped tokens line up once pure punctuation is dropped
+    aligned = [r for r in request.split() if _clean(r)]
+    names = [n.split() for n in _names(request)]
+    skip = _JOINERS | {"in", "the", "for", "at", "to"}
 
-    def item_at(i: int) -> Any:
+    def item_at(i: int, width: int) -> Any:
+        """The item at token i, `width` tokens long (a name: as long as the name there)."""
         if i < 0 or i + width > len(tokens):
             return None
         text = " ".join(tokens[i : i + width])
@@ -842,36 +850,69 @@ def _listed(request: str, value: Any) -> list[Any]:
             return int(number) if number.is_integer() and isinstance(value, int) else number
         if text.lower() in _STOP or _shape(text) != _shape(str(value)):
             return None
+        if _shape(text) == "name" and text.split() not in names:
+            return None
         return text
 
-    def joined(i: int) -> bool:  # whether item i ends with a comma or is followed by and/or
+    def width_at(i: int, end: bool = False) -> int:
+        """How many tokens the item starting (or, with `end`, ending) at token i takes."""
+        if numeric or _shape(str(value)) != "name":
+            return len(str(value).split()) if not numeric else 1
+        for name in names:
+            start = i - len(name) + 1 if end else i
+            if start >= 0 and tokens[start : start + len(name)] == name:
+                return len(name)
+        return 1
+
+    def joined(i: int, width: int) -> bool:  # item i ends with a comma or and/or follows
         return aligned[i + width - 1].endswith(",") or (
             i + width < len(tokens) and tokens[i + width].lower() in _JOINERS
         )
 
     items: list[Any] = [value]
-    i = pos  # forwards
-    while joined(i):
+    i, width = pos, len(str(value).split()) if not numeric else 1
+    while joined(i, width):  # forwards
         j = i + width
-        while j < len(tokens) and tokens[j].lower() in _JOINERS | {"in", "the", "for", "at"}:
+        while j < len(tokens) and tokens[j].lower() in skip:
             j += 1
-        nxt = item_at(j)
+        width = width_at(j)
+        nxt = item_at(j, width)
         if nxt is None:
             break
         items.append(nxt)
         i = j
-    i = pos  # backwards
-    while True:
+    i = pos
+    while True:  # backwards
         j = i - 1
-        while j >= 0 and tokens[j].lower() in _JOINERS | {"in", "the", "for", "at"}:
+        while j >= 0 and tokens[j].lower() in skip:
             j -= 1
+        width = width_at(j, end=True)
         start = j - width + 1
-        prev = item_at(start)
-        if prev is None or not joined(start):
+        prev = item_at(start, width)
+        if prev is None or not joined(start, width):
             break
         items.insert(0, prev)
         i = start
     return items if len(items) > 1 else []
+
+
+_BACKWARDS = {"before", "ago", "earlier", "back", "prior", "previous"}
+
+
+def _signed(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A number the request counts backwards ("45 days before", "3 weeks ago") is negative
+    for a parameter whose description says it takes negative values."""
+    props = func.parameters.get("properties", {})
+    tokens = [t.lower() for t in _tokens(request)]
+    out = dict(args)
+    for param, value in args.items():
+        description = str(props.get(param, {}).get("description", "")).lower()
+        if "negative" not in description or not isinstance(value, (int, float)) or value <= 0:
+            continue
+        pos = _position(tokens, value)
+        if pos is not None and _BACKWARDS & set(tokens[pos + 1 : pos + 3]):
+            out[param] = -value
+    return out
 
 
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:%|percent\b)", re.IGNORECASE)
@@ -971,7 +1012,7 @@ def decide(
     func = by_name[decision.calls[0].name]
     args = place_values(func, request, fill(engine, request, func))
     args = _fractions(func, request, _drop_echoes(func, request, complete(request, args)))
-    args = _dates_as_described(func, args)
+    args = _signed(func, request, _dates_as_described(func, args))
     calls = spread(func, request, args) if parallel else [args]
     decision.calls = [Call(func.name, a) for a in calls]
     return decision
