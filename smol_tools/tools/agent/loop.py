@@ -108,7 +108,7 @@ def _words(text: str) -> set[str]:
 
 
 def _stem(word: str) -> str:
-    """A crude stem, the same for "include", "including", "standardize", "standardization"."""
+    """A crude stem, the same for "include", "including", "normalize", "normalization"."""
     for suffix in ("ations", "ation", "ing", "ies", "es", "ed", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
@@ -130,10 +130,10 @@ def _doc_words(func: Function, *, params: bool = True) -> set[str]:
 def relevance(request: str, func: Function) -> int:
     """Content words the request shares with the function's name, description and parameters
     (operators count as words: "17 * 3" shares "multiply" with a calculator); 0 unless the
-    request names what the function is named for (a word of its name that is not a generic
-    verb), or shares at least `_DESCRIPTION_WORDS` content words with its description: a
-    question about a triangle's area is not one for body_mass_index, however many words
-    ("calculate", "height") they share."""
+    request names what the function is named for (more than half of the words of its name
+    that are not generic verbs), or shares at least `_DESCRIPTION_WORDS` content words or
+    telling values with its description: "convert 5 km to miles" is not a request for
+    convert_image_format, however much "convert" they share."""
     words = _words(request)
     name = _words(func.name.replace("_", " ").replace(".", " ")) - _GENERIC
     named = len(words & name) > _NAME_SHARE * len(name) if name else False
@@ -278,7 +278,7 @@ def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decis
 
 # -- filling arguments ------------------------------------------------------------------------
 def _clean(word: str) -> str:
-    """A word without the punctuation around it or a possessive ("Germany's" is Germany)."""
+    """A word without the punctuation around it or a possessive ("Norway's" is Norway)."""
     word = word.strip(_PUNCT)
     for suffix in ("'s", "\u2019s"):
         if word.endswith(suffix) and len(word) > 3:
@@ -487,7 +487,7 @@ def argument_schema(func: Function, request: str, *, restrict_values: bool = Tru
             candidates = _value_strings(strings, func, name)
             if name not in required:
                 # an optional value needs real evidence: a request that names the parameter
-                # ("red dominant color"), an example value of its description, or a name
+                # ("in the dark theme" for a theme), an example value of its description, or a name
                 if not _words(name.replace("_", " ")) <= _words(request):
                     # names in a request are for the required parameters first: an optional
                     # one gets one only when no required parameter takes text
@@ -513,8 +513,8 @@ _NEGATIONS = {"no", "not", "without", "exclude", "excluding", "don't", "dont", "
 
 
 def _flag(param: str, request: str) -> bool | None:
-    """A boolean parameter's value when the request names it ("including human impact" for
-    include_human_impact: true; "without transfers" for allow_transfer: false); None when the
+    """A boolean parameter's value when the request names it ("including weekends" for
+    include_weekends: true; "without tolls" for allow_tolls: false); None when the
     request does not name at least half of its words."""
     name = _words(param.replace("_", " "))
     tokens = _tokens(request)
@@ -529,8 +529,8 @@ _NAME_JOINERS = {"of", "the", "de", "la", "del", "da", "von", "van"}
 
 
 def _names(request: str) -> list[str]:
-    """Whole names and codes as the request writes them: runs of name-like words ("San
-    Francisco", "Museum of Modern Art"), never a piece of one ("Francisco")."""
+    """Whole names and codes as the request writes them: runs of name-like words ("Buenos
+    Aires", "Bank of England"), never a piece of one ("Aires")."""
     proper = _proper(request)
     names: list[str] = []
     run: list[str] = []
@@ -551,8 +551,8 @@ def _names(request: str) -> list[str]:
 
 
 def _all_proper(gram: str, proper: set[str]) -> bool:
-    """Every word a name, code or date ("Rome, Italy", "Museum of Modern Art"), not a phrase
-    that merely has one ("rating of Magnus")."""
+    """Every word a name, code or date ("Lyon, France", "Bank of England"), not a phrase
+    that merely has one ("price of Brent")."""
     tokens = gram.split()
     return all(t in proper or (0 < i < len(tokens) - 1 and t.lower() in _STOP)
                for i, t in enumerate(tokens))
@@ -645,11 +645,11 @@ def _affinity(func: Function, param: str, tokens: list[str], value: Any) -> floa
     if _kind(prop) == "number":
         around.append(tokens[pos])  # the "sided" of "20-sided"
     score = float(len(_words(" ".join(around)) & own))
-    if isinstance(value, str):  # "Premier League" for a league
+    if isinstance(value, str):  # "Davis Cup" for a cup
         score += len(_words(value) & _words(param.replace("_", " ")))
     back = pos - 1
     while back > 0 and tokens[back].lower() in ("the", "a", "an"):
-        back -= 1  # "from the Eiffel Tower"
+        back -= 1  # "from the train station"
     before = tokens[back].lower() if back >= 0 else ""
     name = set(param.lower().split("_"))
     if name & _START_NAMES:
@@ -732,7 +732,7 @@ def _assignments(
 ) -> Generator[dict[str, Any], None, None]:
     """Every way to give the group's parameters distinct values (or none, for optional ones):
     a value the request repeats may be used as often as it appears; two strings may not share
-    words of the request ("Rhapsody" is taken once "Bohemian Rhapsody" is a title)."""
+    words of the request ("Blue" is taken once "Kind of Blue" is a title)."""
     counts, spans = {}, {}
     for v in options:
         key = json.dumps(v)
@@ -766,7 +766,7 @@ def _assignments(
 def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
     """Finish values the model gave in part: a list without repeats, and with every item of
     the list the request writes ("pizza, sushi or tacos"); the whole quoted title or name for
-    a part of it ("Legend" of 'The Legend of Zelda', "Louvre" of "the Louvre Museum"), unless
+    a part of it ("Sea" of 'The Old Man and the Sea', "Tate" of "the Tate Modern"), unless
     another argument holds part of that."""
     out = dict(args)
     quoted = [a or b for a, b in _QUOTED.findall(request)]
@@ -971,8 +971,8 @@ def _dates_as_described(func: Function, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _drop_echoes(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
-    """Leave out an optional value that repeats (part of) another argument: "Angeles" as a
-    transport mode after "Los Angeles" as a city, or 100 as gravity after a height of 100,
+    """Leave out an optional value that repeats (part of) another argument: "Fe" as a
+    transport mode after "Santa Fe" as a city, or 20 as a discount after a price of 20,
     is a value used twice (unless the request writes it twice)."""
     out = dict(args)
     tokens = _tokens(request)
