@@ -15,7 +15,6 @@ from smol_tools.tools.agent.loop import (
     Call,
     argument_schema,
     relevance,
-    request_values,
     run_call,
 )
 from smol_tools.tools.agent.registry import (
@@ -27,6 +26,7 @@ from smol_tools.tools.agent.registry import (
     normalize_schema,
     validate_arguments,
 )
+from smol_tools.tools.agent.values import request_values
 
 
 def book_table(restaurant: str, people: int, when: str = "tonight",

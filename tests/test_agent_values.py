@@ -1,4 +1,5 @@
-"""How the agent reads values out of a request and places them: pure logic, no model."""
+"""How the agent reads values out of a request (values.py) and places them (loop.py): pure
+logic, no model."""
 
 import pytest
 
@@ -7,18 +8,16 @@ from smol_tools.tools.agent.loop import (
     _drop_echoes,
     _flag,
     _fractions,
-    _names,
     argument_schema,
     complete,
     evidence,
-    number_lists,
     place_values,
     relevance,
-    request_values,
     restrict,
     spread,
 )
 from smol_tools.tools.agent.registry import from_callable, from_schema, validate_arguments
+from smol_tools.tools.agent.values import _names, _value_token, number_lists, request_values
 
 F = {f.name: f for f in (from_callable(fn) for fn in BUILTINS)}
 
@@ -202,7 +201,6 @@ def test_an_optional_value_that_repeats_another_is_dropped():
 
 
 def test_an_amount_with_its_unit_is_no_name():
-    from smol_tools.tools.agent.loop import _value_token
     assert not _value_token("10cm") and not _value_token("50mH")
     assert _value_token("12x18") and _value_token("rs6034464") and _value_token("4pm")
 
