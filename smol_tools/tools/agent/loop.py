@@ -37,6 +37,7 @@ from smol_tools.tools.agent.values import (
     _listed,
     _mentioned_enum,
     _names,
+    _occurrences,
     _parse_date,
     _plain_number,
     _position,
@@ -75,7 +76,6 @@ class Call:
 @dataclass
 class Decision:
     calls: list[Call] = field(default_factory=list)
-    scores: dict[str, float] = field(default_factory=dict)  # function name -> choice score
 
 
 # -- choosing ---------------------------------------------------------------------------------
@@ -105,6 +105,12 @@ def relevance(request: str, func: Function) -> int:
     return len(words & _doc_words(func))
 
 
+def _item_kind(prop: dict[str, Any]) -> str | None:
+    """The kind of value a parameter takes, or each item of a list parameter takes."""
+    items = prop.get("items")
+    return _kind(items if prop.get("type") == "array" and isinstance(items, dict) else prop)
+
+
 def callable_from(request: str, func: Function) -> bool:
     """Whether the request holds a value for every required parameter: a request that names
     no number cannot be a call of a function that needs one, however related its words."""
@@ -112,12 +118,10 @@ def callable_from(request: str, func: Function) -> bool:
     props = func.parameters.get("properties", {})
     for name in func.required:
         prop = props.get(name, {})
-        kind = prop.get("type")
-        if kind == "array" and isinstance(prop.get("items"), dict):
-            kind = prop["items"].get("type")
         if "enum" in prop:
             continue
-        if kind in ("integer", "number") and not numbers:
+        kind = _item_kind(prop)
+        if kind == "number" and not numbers:
             return False
         if kind == "string" and not _value_strings(strings, func, name):
             return False
@@ -126,13 +130,7 @@ def callable_from(request: str, func: Function) -> bool:
 
 def _takes_numbers(func: Function) -> bool:
     """Whether any parameter takes a number (a request's numbers are meant for some function)."""
-    for prop in func.parameters.get("properties", {}).values():
-        kind = prop.get("type")
-        if kind == "array" and isinstance(prop.get("items"), dict):
-            kind = prop["items"].get("type")
-        if kind in ("integer", "number"):
-            return True
-    return False
+    return any(_item_kind(p) == "number" for p in func.parameters.get("properties", {}).values())
 
 
 _EXAMPLES = re.compile(
@@ -200,15 +198,16 @@ def _signature(func: Function) -> str:
 
 def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decision:
     """Pick the function for `request`; an empty decision means no function fits."""
+    shared = {f.name: relevance(request, f) for f in functions}
     relevant = [
         f for f in functions
-        if relevance(request, f) > 0 and callable_from(request, f) and _pair_filled(request, f)
+        if shared[f.name] > 0 and callable_from(request, f) and _pair_filled(request, f)
     ]
     decision = Decision()
     if not relevant:
         return decision
     if len(relevant) == 1 or not engine.supports_scoring:
-        best = max(relevant, key=lambda f: relevance(request, f))
+        best = max(relevant, key=lambda f: shared[f.name])
         decision.calls.append(Call(best.name, {}))
         return decision
     prompts = load_prompts("agent")
@@ -221,13 +220,13 @@ def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decis
     # The model's preference, plus the words a request shares with each function: on its own
     # the 135M model often prefers a name it has seen more of (add_days over days_between).
     numbers = request_values(request)[0]
-    decision.scores = {
+    total = {
         f.name: s
-        + _WORD_WEIGHT * (relevance(request, f) + evidence(request, f))
+        + _WORD_WEIGHT * (shared[f.name] + evidence(request, f))
         - (_WORD_WEIGHT if numbers and not _takes_numbers(f) else 0.0)
         for f, s in zip(relevant, scores, strict=True)
     }
-    best = max(relevant, key=lambda f: decision.scores[f.name])
+    best = max(relevant, key=lambda f: total[f.name])
     decision.calls.append(Call(best.name, {}))
     return decision
 
@@ -290,19 +289,19 @@ def _value_strings(strings: list[str], func: Function, param: str) -> list[str]:
     return keep
 
 
-def argument_schema(func: Function, request: str, *, restrict_values: bool = True) -> dict:
+def argument_schema(func: Function, request: str) -> dict[str, Any]:
     """The grammar schema of one call's arguments, narrowed to request values. Optional
     parameters may be left out (they keep their defaults); one with no candidate value in the
     request is not offered at all."""
     props = func.parameters.get("properties", {})
     required = [r for r in func.required if r in props]
-    numbers, strings = request_values(request) if restrict_values else ([], [])
+    numbers, strings = request_values(request)
     proper = _proper(request)
     takes_text = any(_kind(props[r]) == "string" and "enum" not in props[r] for r in required)
     properties = {}
     for name, prop in props.items():
         prop = {k: v for k, v in prop.items() if k not in ("description", "default")}
-        if restrict_values and prop.get("type") == "boolean":
+        if prop.get("type") == "boolean":
             flag = _flag(name, request)
             if flag is None and name not in required:
                 continue  # a flag the request does not mention keeps its default
@@ -310,24 +309,22 @@ def argument_schema(func: Function, request: str, *, restrict_values: bool = Tru
             if flag is not None and name not in required:
                 required.append(name)  # named in the request: say so, even if it is the default
             continue
-        if restrict_values:
-            candidates = _value_strings(strings, func, name)
-            if name not in required:
-                # an optional value needs real evidence: a request that names the parameter
-                # ("in the dark theme" for a theme), an example value of its description, or a name
-                if not _words(name.replace("_", " ")) <= _words(request):
-                    # names in a request are for the required parameters first: an optional
-                    # one gets one only when no required parameter takes text
-                    candidates = (
-                        _described(func, name, request) if takes_text
-                        else [c for c in candidates if c in proper or _all_proper(c, proper)]
-                    )
-                if not _mentioned(prop, request, numbers, candidates):
-                    continue
-                if "enum" in prop:
-                    required.append(name)  # the request names one of its values: pass it
-            prop = restrict(prop, numbers, candidates or strings, request)
-        properties[name] = prop
+        candidates = _value_strings(strings, func, name)
+        if name not in required:
+            # an optional value needs real evidence: a request that names the parameter
+            # ("in the dark theme" for a theme), an example value of its description, or a name
+            if not _words(name.replace("_", " ")) <= _words(request):
+                # names in a request are for the required parameters first: an optional
+                # one gets one only when no required parameter takes text
+                candidates = (
+                    _described(func, name, request) if takes_text
+                    else [c for c in candidates if c in proper or _all_proper(c, proper)]
+                )
+            if not _mentioned(prop, request, numbers, candidates):
+                continue
+            if "enum" in prop:
+                required.append(name)  # the request names one of its values: pass it
+        properties[name] = restrict(prop, numbers, candidates or strings, request)
     return {
         "type": "object",
         "properties": properties,
@@ -364,9 +361,12 @@ def _mentioned(prop: dict[str, Any], request: str, numbers: list[Any], strings: 
     return True
 
 
-def fill(engine: Engine, request: str, func: Function) -> dict[str, Any]:
-    """Arguments for `func` from the request, generated under the function's grammar."""
-    schema = argument_schema(func, request)
+def fill(
+    engine: Engine, request: str, func: Function, schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Arguments for `func` from the request, generated under the function's grammar
+    (`argument_schema`, unless given)."""
+    schema = schema or argument_schema(func, request)
     if not schema["properties"]:
         return {}
     prompts = load_prompts("agent")
@@ -438,14 +438,16 @@ def _affinity(func: Function, param: str, tokens: list[str], value: Any) -> floa
     return score
 
 
-def place_values(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+def place_values(
+    func: Function, request: str, args: dict[str, Any], schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Put the values of parameters of one kind (numbers, or strings) where the request says
     they go: "between 0 and 36" is minimum 0, maximum 36 even when the model wrote 36 twice.
     The model's choice wins ties; a value is used once unless the request repeats it."""
     props = func.parameters.get("properties", {})
     tokens = _tokens(request)
     numbers, _ = request_values(request)
-    schema = argument_schema(func, request)["properties"]
+    schema = (schema or argument_schema(func, request))["properties"]
     out = dict(args)
     for kind in ("number", "string"):
         group = [p for p in schema if _kind(props[p]) == kind]
@@ -514,7 +516,7 @@ def _assignments(
     counts, spans = {}, {}
     for v in options:
         key = json.dumps(v)
-        counts[key] = max(1, sum(1 for i in range(len(tokens)) if _position(tokens[i:], v) == 0))
+        counts[key] = max(1, _occurrences(tokens, v))
         pos = _position(tokens, v) if isinstance(v, str) else None
         spans[key] = set(range(pos, pos + len(v.split()))) if pos is not None else set()
 
@@ -563,7 +565,7 @@ def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
             taken = {str(v) for k, v in args.items() if k != param}
             whole = [
                 q for q in quoted + names
-                if q != value and q not in taken and _contains(q.lower().split(), part)
+                if q != value and _contains(q.lower().split(), part)
                 and not any(_contains(q.lower().split(), str(t).lower().split()) for t in taken)
             ]
             if whole:
@@ -670,7 +672,7 @@ def _drop_echoes(func: Function, request: str, args: dict[str, Any]) -> dict[str
                 echo = (
                     isinstance(value, (int, float)) and isinstance(given, (int, float))
                     and float(value) == float(given)
-                    and sum(1 for i in range(len(tokens)) if _position(tokens[i:], value) == 0) < 2
+                    and _occurrences(tokens, value) < 2
                 )
             if echo:
                 out.pop(param, None)
@@ -688,7 +690,8 @@ def decide(
         return decision
     by_name = {f.name: f for f in functions}
     func = by_name[decision.calls[0].name]
-    args = place_values(func, request, fill(engine, request, func))
+    schema = argument_schema(func, request)
+    args = place_values(func, request, fill(engine, request, func, schema), schema)
     args = _fractions(func, request, _drop_echoes(func, request, complete(request, args)))
     args = _signed(func, request, _dates_as_described(func, args))
     calls = spread(func, request, args) if parallel else [args]

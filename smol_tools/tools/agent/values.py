@@ -10,60 +10,29 @@ from collections.abc import Sequence
 from typing import Any
 
 _MAX_NGRAM = 4
-
-
-# Verbs and nouns nearly every function's doc has: sharing only these with a request says
-# nothing about whether the function fits it ("calculate" in a question about prime factors).
-_GENERIC = set(
-    "calculate compute get find retrieve determine fetch give check search look list show make "
-    "create return value number result total information info data detail specific given new "
-    "provide based certain particular current latest".split()
-)
-
-
 _STOP = set(
     "a an the of to in on for and or is are was be what whats what's how me my i you your it its "
     "this that with by at from as please can could would should do does did get give find "
     "tell show let us we our there their them then than some any all much many which who when "
     "where why will shall may might into about using use".split()
 )
-
-
-# Values in a request.
+_PUNCT = ".,;:!?\"'`"
+_JOINERS = {"and", "or", "&"}
 # a unit may follow a number directly (5C, 440Hz, 298K); exponents count (1e-9)
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d.,]\d)")
-
-
-# dates and clock times are strings, never numbers ("2025-01-15" is not 2025, 1 and 15)
+# dates are strings, never numbers ("2025-01-15" is not 2025, 1 and 15); clock times are
+# strings too, and also their hours and minutes
 _MONTH_DATE = (
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*(?:\.\s*|\s+)\d{1,2}(?:st|nd|rd|th)?"
     r",?\s+\d{4}"
 )
-
-
-_DATE = re.compile(
-    r"\b(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}[-/]\d{1,2}[-/]\d{2,4}"
-    rf"|\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s?[ap]m)?|{_MONTH_DATE})\b",
-    re.IGNORECASE,
-)
-
-
+_DAY = rf"\d{{4}}[-/]\d{{1,2}}[-/]\d{{1,2}}|\d{{1,2}}[-/]\d{{1,2}}[-/]\d{{2,4}}|{_MONTH_DATE}"
+_CALENDAR = re.compile(rf"\b(?:{_DAY})\b", re.IGNORECASE)
+_DATE = re.compile(rf"\b(?:{_DAY}|\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s?[ap]m)?)\b", re.IGNORECASE)
 _OPERAND = r"(?:[a-z]+)?\(*-?\d+(?:\.\d+)?%?\)*"
-
-
 _EXPRESSION = re.compile(rf"{_OPERAND}(?:\s*(?:\*\*|[-+*/^x\u00d7]|% of)\s*{_OPERAND})+")
-
-
 _OPERATOR = re.compile(r"[()]|(?:^|\s)(?:[-+*/^=x\u00d7]|\*\*)(?:\s|$)")
-
-
 _QUOTED = re.compile(r"\"([^\"]+)\"|(?<!\w)'([^']+)'(?!\w)")
-
-
-_PUNCT = ".,;:!?\"'`"
-
-
-_JOINERS = {"and", "or", "&"}
 
 
 _SYMBOLS = {
@@ -88,7 +57,16 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
-_GENERIC = {_stem(w) for w in _GENERIC}  # compared with stemmed words
+# Verbs and nouns nearly every function's doc has: sharing only these with a request says
+# nothing about whether the function fits it ("calculate" in a question about prime factors).
+# Stemmed, as the words they are compared with.
+_GENERIC = {
+    _stem(w) for w in (
+        "calculate compute get find retrieve determine fetch give check search look list show "
+        "make create return value number result total information info data detail specific "
+        "given new provide based certain particular current latest"
+    ).split()
+}
 
 
 _LIST = re.compile(r"\w+, (?:\w+, )*\w+,? (?:and|or) \w+|\w+, \w+, \w+")
@@ -129,12 +107,6 @@ _NUMBER_WORDS = {
 
 
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
-
-
-_CALENDAR = re.compile(
-    rf"\b(?:\d{{4}}[-/]\d{{1,2}}[-/]\d{{1,2}}|\d{{1,2}}[-/]\d{{1,2}}[-/]\d{{2,4}}|{_MONTH_DATE})\b",
-    re.IGNORECASE,
-)
 
 
 _NUMBER_LIST = re.compile(
@@ -283,6 +255,11 @@ def _position(tokens: list[str], value: Any) -> int | None:
         if lowered[i : i + len(words)] == words:
             return i
     return None
+
+
+def _occurrences(tokens: list[str], value: Any) -> int:
+    """How many times the request writes `value`."""
+    return sum(1 for i in range(len(tokens)) if _position(tokens[i:], value) == 0)
 
 
 def _shape(text: str) -> str:
