@@ -98,6 +98,15 @@ def test_user_function_file_is_loaded(tmp_path):
     ("empty.py", "X = 1\n", "defines no public functions"),
     ("bad.json", '{"name": "f",\n  oops}', r"bad.json:2:3: not valid JSON"),
     ("noname.json", '[{"description": "x"}]', "schema #1: a function schema needs a 'name'"),
+    ("number.json", "[1]", "schema #1: a function schema must be a JSON object"),
+    ("props.json", '[{"name": "f", "parameters": {"properties": {"a": "str"}}}]',
+     "'properties' must map each parameter name"),
+    ("req.json", '[{"name": "f", "parameters": {"properties": {}, "required": "abc"}}]',
+     "'required' must list names"),
+    ("default.py", "import datetime\ndef f(x: int = datetime.date(2020, 1, 1)) -> int:\n"
+     "    return 1\n", "function f: TypeError: a default or Literal value is not a JSON"),
+    ("hint.py", "def f(x: 'int(') -> int:\n    return 1\n", "function f: SyntaxError"),
+    ("posonly.py", "def f(x: int, /) -> int:\n    return 1\n", "positional-only"),
     ("notes.txt", "hello", "must be .py or .json"),
 ])
 def test_bad_function_files_are_usage_errors(tmp_path, name, content, match):
@@ -107,6 +116,16 @@ def test_bad_function_files_are_usage_errors(tmp_path, name, content, match):
         Registry().load_file(path)
     with pytest.raises(UsageError, match="does not exist"):
         Registry().load_file(tmp_path / "missing.py")
+
+
+def test_a_docstring_may_start_with_args():
+    def k(x: int) -> int:
+        """Args:
+            x: the number
+        """
+        return x
+
+    assert from_callable(k).parameters["properties"]["x"]["description"] == "the number"
 
 
 def test_relevance_and_request_values():

@@ -117,14 +117,14 @@ def type_schema(hint: Any) -> dict[str, Any]:
 def _doc_args(doc: str, params: set[str]) -> tuple[str, dict[str, str]]:
     """Summary and per-argument descriptions from a Google-style docstring (`Args:`)."""
     doc = inspect.cleandoc(doc or "")
-    summary_part, _, rest = doc.partition("\nArgs:")
+    summary_part, _, rest = ("\n" + doc).partition("\nArgs:")  # also a doc that starts there
     summary = " ".join(summary_part.split("\n\n")[0].split())
     described: dict[str, str] = {}
     current = None
     for line in rest.splitlines():
         if re.match(r"^\S", line) and line.strip().endswith(":"):  # next section (Returns:)
             break
-        m = re.match(r"^\s+(\w+)(?:\s*\(.*?\))?:\s*(.*)$", line)
+        m = re.match(r"^\s*(\w+)(?:\s*\(.*?\))?:\s*(.*)$", line)
         if m and m.group(1) in params:
             current = m.group(1)
             described[current] = m.group(2).strip()
@@ -144,6 +144,8 @@ def from_callable(fn: Callable[..., Any], source: str = "builtin") -> Function:
     for pname, param in signature.parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
+        if param.kind is param.POSITIONAL_ONLY:  # calls pass arguments by name
+            raise TypeError(f"parameter {pname!r} is positional-only")
         schema = type_schema(hints.get(pname, param.annotation))
         if pname in described:
             schema["description"] = described[pname]
@@ -153,6 +155,10 @@ def from_callable(fn: Callable[..., Any], source: str = "builtin") -> Function:
             schema["default"] = param.default
         properties[pname] = schema
     parameters = {"type": "object", "properties": properties, "required": required}
+    try:
+        json.dumps(parameters)
+    except (TypeError, ValueError):
+        raise TypeError("a default or Literal value is not a JSON value") from None
     return Function(
         name=flags.get("name", fn.__name__),
         description=summary or fn.__name__.replace("_", " "),
@@ -197,12 +203,22 @@ def normalize_schema(schema: Any) -> Any:
 
 def from_schema(spec: dict[str, Any], source: str) -> Function:
     """A Function (without code) from an OpenAI-style tool schema or a bare function schema."""
+    if not isinstance(spec, dict):
+        raise ValueError("a function schema must be a JSON object")
     body = spec.get("function", spec)
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
         raise ValueError("a function schema needs a 'name'")
-    params = normalize_schema(body.get("parameters") or {"type": "object", "properties": {}})
+    raw = body.get("parameters") or {"type": "object", "properties": {}}
+    if not isinstance(raw, dict):
+        raise ValueError("'parameters' must be an object")
+    params = normalize_schema(raw)
     params.setdefault("type", "object")
     params.setdefault("properties", {})
+    props, required = params["properties"], params.get("required", [])
+    if not isinstance(props, dict) or not all(isinstance(p, dict) for p in props.values()):
+        raise ValueError("'properties' must map each parameter name to a schema object")
+    if not isinstance(required, list) or not set(required) <= set(props):
+        raise ValueError("'required' must list names of 'properties'")
     return Function(
         name=body["name"],
         description=str(body.get("description", "")),
@@ -351,8 +367,8 @@ class Registry:
                 continue
             try:
                 added.append(self.register(value, str(path)))
-            except (TypeError, NameError) as exc:  # unsupported or unresolvable type hints
-                raise UsageError(f"{path}: function {attr}: {exc}") from None
+            except Exception as exc:  # unsupported, unresolvable or malformed type hints
+                raise UsageError(f"{path}: function {attr}: {type(exc).__name__}: {exc}") from None
         if not added:
             raise UsageError(f"{path} defines no public functions")
         return added
@@ -364,13 +380,19 @@ class Registry:
 
         added = []
         for ep in entry_points(group=ENTRY_POINT_GROUP):
-            target = ep.load()
-            if ep.name == "register" or getattr(target, "__name__", "") == "register":
-                before = set(self.functions)
-                target(self)
-                added += [self.functions[n] for n in self.functions if n not in before]
-            else:
-                added.append(self.register(target, f"entry point {ep.value}"))
+            try:
+                target = ep.load()
+                if ep.name == "register" or getattr(target, "__name__", "") == "register":
+                    before = set(self.functions)
+                    target(self)
+                    added += [self.functions[n] for n in self.functions if n not in before]
+                else:
+                    added.append(self.register(target, f"entry point {ep.value}"))
+            except Exception as exc:  # one broken plugin: say which, not a traceback
+                raise UsageError(
+                    f"plugin {ep.value} ({ENTRY_POINT_GROUP}): {type(exc).__name__}: {exc}",
+                    hint="fix or uninstall that package",
+                ) from None
         return added
 
 
