@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -104,8 +105,10 @@ def _coerce(name: str, kind: type, value: Any, where: str) -> Any:
         ) from None
     if name in _CHOICES and result not in _CHOICES[name]:
         raise ConfigError(f"{where}: '{name}' must be one of {', '.join(_CHOICES[name])}")
-    if kind in (int, float) and result < 0:
-        raise ConfigError(f"{where}: '{name}' must not be negative")
+    if kind in (int, float) and not (result >= 0 and math.isfinite(result)):  # NaN fails too
+        raise ConfigError(f"{where}: '{name}' must be a number, not negative")
+    if name == "max_tokens" and result < 1:
+        raise ConfigError(f"{where}: 'max_tokens' must be at least 1")
     return result
 
 

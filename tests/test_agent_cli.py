@@ -90,6 +90,9 @@ def test_eval_missing_or_bad_request_set_exits_2(tmp_path):
     done = smol("eval", "agent", "--set", "builtin", "--items", str(bad))
     assert done.returncode == 2 and "bad.jsonl:2: not valid JSON" in done.stderr
     assert done.stderr.count("\n") == 1
+    bad.write_text('{"request": "hi", "calls": [5]}\n')
+    done = smol("eval", "agent", "--set", "builtin", "--items", str(bad))
+    assert done.returncode == 2 and "bad.jsonl:1: needs 'request'" in done.stderr
 
 
 def test_empty_request_exits_2():

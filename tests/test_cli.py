@@ -175,3 +175,19 @@ def test_module_and_console_script_are_the_same_command():
         pytest.skip("console script not installed")
     done = subprocess.run([str(script), "--version"], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith("smol-tools ")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["summarize", "--temperature", "nan"], "'temperature' must be a number"),
+    (["rewrite", "--max-tokens", "0"], "'max_tokens' must be at least 1"),
+    (["eval", "agent", "--limit", "0"], "not a whole number above 0"),
+    (["eval", "agent", "--set", "bfcl", "--categories", ",,"], "names no BFCL category"),
+])
+def test_bad_numbers_and_lists_are_one_line_errors(args, fragment):
+    assert_one_line_error(smol(*args, input=b"some text"), 2, fragment)
+
+
+@needs_model
+def test_eval_output_that_is_a_directory_fails_before_the_run(tmp_path):
+    done = smol("eval", "agent", "--set", "builtin", "--limit", "1", "--output", str(tmp_path))
+    assert_one_line_error(done, 2, "is a directory")

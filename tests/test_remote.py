@@ -308,3 +308,54 @@ def test_an_answer_the_server_drops_is_an_error_not_an_empty_success(server, mon
     captured = capsys.readouterr()
     assert rc == 1
     assert captured.err.startswith("smol: error: ") and captured.err.count("\n") == 1
+
+
+def _serve_once(reply: bytes) -> str:
+    """A server on 127.0.0.1 that answers every request with the raw bytes `reply`."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def answer() -> None:
+        for _ in range(4):
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(reply)
+
+    threading.Thread(target=answer, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_a_server_that_does_not_answer_json_is_one_engine_error():
+    url = _serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n<html></html>"[:50])
+    engine = RemoteEngine(load_settings({"backend": "remote", "remote_url": url}))
+    with pytest.raises(EngineError, match="did not answer with JSON"):
+        engine.load()
+
+
+def test_an_answer_cut_off_mid_stream_is_one_engine_error():
+    models = b'{"data": [{"id": "m", "meta": {"n_ctx": 512}}]}'
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(models)
+    url = _serve_once(head + models)
+    engine = RemoteEngine(load_settings({"backend": "remote", "remote_url": url}))
+    engine.load()
+    # a chunked answer whose connection closes before the last chunk: IncompleteRead
+    event = b'data: {"choices": []}\n\n'
+    cut = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+           + b"%x\r\n" % len(event) + event + b"\r\n" + b"400\r\ndata: {")
+    engine.base = _serve_once(cut)
+    with pytest.raises(EngineError, match="broke off the answer"):
+        engine.chat(HELLO, max_tokens=4).text()
+
+
+def test_a_url_that_is_no_url_is_an_engine_error():
+    engine = RemoteEngine(load_settings({"backend": "remote", "remote_url": "notaurl"}))
+    with pytest.raises(EngineError, match="is not an http URL"):
+        engine.load()

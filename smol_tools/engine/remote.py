@@ -3,8 +3,8 @@ llama-server, vLLM, TGI, or `smol serve`), streaming over server-sent events."""
 
 from __future__ import annotations
 
+import http.client
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Generator
@@ -45,9 +45,11 @@ class RemoteEngine(Engine):
         if self.settings.remote_api_key:
             headers["Authorization"] = f"Bearer {self.settings.remote_api_key}"
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, headers=headers)
         try:
+            request = urllib.request.Request(self.base + path, data=data, headers=headers)
             return urllib.request.urlopen(request, timeout=timeout)
+        except ValueError as exc:  # "notaurl": unknown url type
+            raise EngineError(f"remote_url {self.base!r} is not an http URL: {exc}") from None
         except urllib.error.HTTPError as exc:
             detail = exc.read(2000).decode("utf-8", "replace").strip().replace("\n", " ")
             raise EngineError(
@@ -62,19 +64,30 @@ class RemoteEngine(Engine):
 
     def _get_json(self, path: str, body: dict[str, Any] | None = None) -> Any:
         with self._open(path, body, timeout=_CONNECT_TIMEOUT) as response:
-            return json.load(response)
+            try:
+                return json.load(response)
+            except ValueError:
+                raise EngineError(f"{self.base}{path} did not answer with JSON") from None
 
     # -- Engine ----------------------------------------------------------------------------
     def load(self) -> None:
         if self._model_id is not None:
             return
-        models = self._get_json("/v1/models").get("data") or []
-        if not models:
-            raise EngineError(f"the server at {self.base} serves no model")
-        self._model_id = str(models[0].get("id", ""))
-        meta = models[0].get("meta") or {}
+        listing = self._get_json("/v1/models")
+        try:
+            models = listing.get("data") or []
+            if not models:
+                raise EngineError(f"the server at {self.base} serves no model")
+            model_id = str(models[0].get("id", ""))
+            meta = models[0].get("meta") or {}
+            n_ctx = int(meta.get("n_ctx") or meta.get("n_ctx_train") or _DEFAULT_CTX)
+        except (AttributeError, TypeError, ValueError, IndexError, KeyError):
+            raise EngineError(
+                f"{self.base}/v1/models is not an OpenAI-style model list"
+            ) from None
+        self._model_id = model_id
         if not self._n_ctx:
-            self._n_ctx = int(meta.get("n_ctx") or meta.get("n_ctx_train") or _DEFAULT_CTX)
+            self._n_ctx = n_ctx
 
     @property
     def model_name(self) -> str:
@@ -136,37 +149,39 @@ class RemoteEngine(Engine):
             self._schema_style = "json_object"  # the server did not take OpenAI's form
             response = self._open("/v1/chat/completions", self._body(req))
         usage = stream.usage
-        started = time.perf_counter()
         done = False
-        with response:
-            for raw in response:
-                if stream.cancelled.is_set():
-                    usage.finish_reason = "cancelled"
-                    return
-                line = raw.decode("utf-8", "replace").strip()
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    done = True
-                    break
-                try:
-                    event = json.loads(data)
-                except json.JSONDecodeError:
-                    raise EngineError(f"the server sent a bad event: {data[:100]}") from None
-                if "error" in event:
-                    raise EngineError(f"the server failed: {event['error']}")
-                if event.get("usage"):
-                    usage.prompt_tokens = event["usage"].get("prompt_tokens", 0)
-                    usage.completion_tokens = event["usage"].get("completion_tokens", 0)
-                for choice in event.get("choices") or []:
-                    text = (choice.get("delta") or {}).get("content") or ""
-                    if choice.get("finish_reason"):
-                        usage.finish_reason = choice["finish_reason"]
-                    if text:
-                        if not event.get("usage"):
-                            usage.completion_tokens += 1  # one event is one token on these servers
-                        yield text
+        try:
+            with response:
+                for raw in response:
+                    if stream.cancelled.is_set():
+                        usage.finish_reason = "cancelled"
+                        return
+                    line = raw.decode("utf-8", "replace").strip()
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        done = True
+                        break
+                    try:
+                        event = json.loads(data)
+                    except json.JSONDecodeError:
+                        raise EngineError(f"the server sent a bad event: {data[:100]}") from None
+                    if "error" in event:
+                        raise EngineError(f"the server failed: {event['error']}")
+                    if event.get("usage"):
+                        usage.prompt_tokens = event["usage"].get("prompt_tokens", 0)
+                        usage.completion_tokens = event["usage"].get("completion_tokens", 0)
+                    for choice in event.get("choices") or []:
+                        text = (choice.get("delta") or {}).get("content") or ""
+                        if choice.get("finish_reason"):
+                            usage.finish_reason = choice["finish_reason"]
+                        if text:
+                            if not event.get("usage"):  # one event is one token on these servers
+                                usage.completion_tokens += 1
+                            yield text
+        except (OSError, http.client.HTTPException) as exc:  # dropped or stalled mid-answer
+            raise EngineError(f"the server at {self.base} broke off the answer: {exc}") from None
         if not done and not usage.finish_reason:
             # llama_cpp.server answers 200 and then sends nothing when generation fails (e.g.
             # the prompt exceeds its context): an empty answer must not pass for success.
@@ -174,4 +189,3 @@ class RemoteEngine(Engine):
                 f"the server at {self.base} ended the answer early",
                 hint="see its log; the prompt may exceed its context: set n_ctx or SMOL_N_CTX",
             )
-        usage.total_s = time.perf_counter() - started

@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="simple,multiple,parallel,irrelevance",
         help="BFCL categories, comma-separated",
     )
-    p.add_argument("--limit", type=int, help="first N items of each category")
+    p.add_argument("--limit", type=_positive, help="first N items of each category")
     p.add_argument(
         "--items", type=Path, metavar="FILE",
         help="built-in request set as JSONL (default: the bundled builtin_eval.jsonl)",
@@ -262,7 +262,7 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     text = read_input(args.file)
     settings, engine = _engine_for(args)
     engine.load()
-    run = rewrite(engine, text, args.style, max_tokens=args.max_tokens or settings.max_tokens)
+    run = rewrite(engine, text, args.style, max_tokens=settings.max_tokens)
     meta = {"tool": "rewrite", "style": args.style, "model": engine.model_name}
     return emit(run, args, meta)
 
@@ -354,6 +354,16 @@ def cmd_agent(args: argparse.Namespace) -> int:
     return emit(result.run, args, meta)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0")
+    return value
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from smol_tools.train import bfcl
     from smol_tools.train.agent_eval import evaluate_builtins
@@ -361,6 +371,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     sets = args.sets or ["bfcl", "builtin"]
     categories = [c.strip() for c in args.categories.split(",") if c.strip()]
     unknown = sorted(set(categories) - set(bfcl.CATEGORIES))
+    if not categories and "bfcl" in sets:
+        raise UsageError("--categories names no BFCL category")
     if unknown:
         raise UsageError(
             f"unknown BFCL categories: {', '.join(unknown)}",
@@ -370,8 +382,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if "builtin" in sets:
         from smol_tools.train.agent_eval import BUILTIN_SET, load_items
 
-        items = load_items(args.items or BUILTIN_SET)[: args.limit or None]
+        items = load_items(args.items or BUILTIN_SET)[: args.limit]
     settings, engine = _engine_for(args)
+    out = args.output or settings.paths.data_dir / "eval" / "agent.json"
+    if out.is_dir():  # found out before the run, not after it
+        raise UsageError(f"--output {out} is a directory")
     engine.load()
     bar = ProgressBar("evaluating", unit="items")
 
@@ -392,10 +407,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             f"built-in requests: {built['correct']}/{built['n']} = {built['accuracy']:.1%}"
             f" ({built['seconds']} s)"
         )
-    out = args.output or settings.paths.data_dir / "eval" / "agent.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"results: {out}")
+    try:
+        print(f"results: {bfcl.write_results(results, out)}")
+    except OSError as exc:
+        raise SmolError(f"cannot write {out}: {exc.strerror or exc}") from None
     return 0
 
 
@@ -426,12 +441,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    try:
-        from smol_tools.interfaces.tui import run_app
-    except ImportError as exc:
-        raise SmolError(
-            f"the terminal app needs textual ({exc})", hint="pip install textual"
-        ) from None
+    from smol_tools.interfaces.tui import run_app  # says itself when textual is missing
+
     return run_app(settings_from(args))
 
 

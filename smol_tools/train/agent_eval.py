@@ -32,8 +32,19 @@ def load_items(path: Path = BUILTIN_SET) -> list[dict[str, Any]]:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             raise UsageError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
-        if not isinstance(item.get("request"), str) or not isinstance(item.get("calls"), list):
-            raise UsageError(f"{path}:{number}: needs 'request' (text) and 'calls' (list)")
+        calls = item.get("calls") if isinstance(item, dict) else None
+        if not isinstance(item, dict) or not isinstance(item.get("request"), str) or not (
+            isinstance(calls, list)
+            and all(
+                isinstance(c, dict) and isinstance(c.get("name"), str)
+                and isinstance(c.get("arguments"), dict)
+                for c in calls
+            )
+        ):
+            raise UsageError(
+                f"{path}:{number}: needs 'request' (text) and 'calls' (a list of"
+                " {\"name\": ..., \"arguments\": {...}})"
+            )
         items.append(item)
     return items
 
@@ -53,7 +64,7 @@ def _effective(args: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return {
         k: _norm(v)
         for k, v in args.items()
-        if not ("default" in props.get(k, {}) and props[k]["default"] == v)
+        if not ("default" in props.get(k, {}) and _norm(props[k]["default"]) == _norm(v))
     }
 
 
@@ -81,6 +92,9 @@ def evaluate_builtins(
     from smol_tools.tools.agent.loop import decide
 
     items = load_items() if items is None else items
+    unknown = {c["name"] for item in items for c in item["calls"]} - {f.name for f in registry}
+    if unknown:
+        raise UsageError(f"the request set calls unknown functions: {', '.join(sorted(unknown))}")
     functions = list(registry)
     records = []
     started = time.perf_counter()
@@ -93,6 +107,8 @@ def evaluate_builtins(
             error = None
         except SmolError as exc:
             calls, error = [], str(exc)
+        except Exception as exc:  # an agent bug on one item must not lose the whole run
+            calls, error = [], f"{type(exc).__name__}: {exc}"
         ok = error is None and calls_match(calls, item["calls"], registry)
         records.append(
             {

@@ -45,7 +45,6 @@ CATEGORY_FILES = {
 CATEGORIES = tuple(CATEGORY_FILES)
 
 Progress = Callable[[str, int, int], None]  # (category, items done, items in the category)
-Limit = int | Mapping[str, int] | None  # one limit for all categories, or one per category
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -408,16 +407,10 @@ def _parallel_check(
 
 
 # -- running the agent -------------------------------------------------------------------------
-def _limit_for(limit: Limit, category: str) -> int | None:
-    if limit is None or isinstance(limit, int):
-        return limit
-    return limit.get(category)
-
-
 def evaluate_agent(
     engine: Engine,
     categories: Sequence[str] = CATEGORIES,
-    limit: Limit = None,
+    limit: int | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Run the agent's `decide` on BFCL items and check its calls.
@@ -442,7 +435,7 @@ def evaluate_agent(
         "categories": {},
     }
     for category in categories:
-        items = load_category(category, _limit_for(limit, category))
+        items = load_category(category, limit)
         records: list[dict[str, Any]] = []
         started = time.perf_counter()
         for done, item in enumerate(items, 1):
@@ -548,47 +541,3 @@ def write_results(results: Mapping[str, Any], path: Path | str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
-
-
-# -- a stand-alone runner (the CLI's `smol eval agent` is the usual way in) ---------------------
-def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
-    import sys
-
-    from smol_tools.config import load_settings
-    from smol_tools.engine.llama import LlamaEngine
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--categories", default=",".join(CATEGORIES))
-    parser.add_argument(
-        "--limit",
-        default=None,
-        help="items per category: N, or category=N,... (default: all)",
-    )
-    parser.add_argument("--out", type=Path, default=None, help="JSON results file")
-    args = parser.parse_args(argv)
-    limit: Limit = None
-    if args.limit:
-        if "=" in args.limit:
-            limit = {k: int(v) for k, v in (p.split("=") for p in args.limit.split(","))}
-        else:
-            limit = int(args.limit)
-    settings = load_settings()
-    engine = LlamaEngine(settings)
-    engine.load()
-
-    def show(category: str, done: int, total: int) -> None:
-        print(f"\r{category}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
-
-    try:
-        results = evaluate_agent(engine, args.categories.split(","), limit, show)
-    finally:
-        engine.close()
-    print(format_table(results))
-    out = args.out or settings.paths.data_dir / "eval" / "agent-bfcl.json"
-    print(f"results: {write_results(results, out)}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

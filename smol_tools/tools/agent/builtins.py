@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from smol_tools.tools.agent.registry import Registry, function
+from smol_tools.tools.agent.values import _parse_date
 
 # -- time and date ----------------------------------------------------------------------------
 _LOCAL = {"", "local", "here", "now", "my time", "local time"}
@@ -123,12 +124,10 @@ def _date(value: str, what: str) -> dt.date:
     relative = {"today": 0, "now": 0, "tomorrow": 1, "yesterday": -1}
     if text in relative:
         return today + dt.timedelta(days=relative[text])
-    try:
-        return dt.date.fromisoformat(text.replace("/", "-"))
-    except ValueError:
-        raise ValueError(
-            f"{what} must be 'today' or a date like 2025-03-01, got {value!r}"
-        ) from None
+    date = _parse_date(text)
+    if date is None:
+        raise ValueError(f"{what} must be 'today' or a date like 2025-03-01, got {value!r}")
+    return date
 
 
 def add_days(date: str, days: int) -> dict[str, str]:
