@@ -51,3 +51,12 @@ def fake_engine():
     from smol_tools.engine.fake import FakeEngine
 
     return FakeEngine()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -16,7 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import MODEL_PATH, REPO_ROOT, needs_model
+from conftest import MODEL_PATH, REPO_ROOT, free_port, needs_model
 
 from smol_tools.config import load_settings
 from smol_tools.engine import catalog
@@ -46,12 +45,6 @@ def _base_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMOL_", "HF_"))}
     env["SMOL_TOOLS_HOME"] = str(tmp_path / "subprocess-home")
     return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _one_error_line(err: str) -> str:
@@ -245,7 +238,7 @@ def test_pull_from_the_hub_lands_in_dir(tmp_path, fake_hub):
     # a second pull finds the file in --dir and needs no network (the Hub is now a closed port)
     done = _run_smol(
         ["models", "pull", "smollm2-360m", "--dir", str(dest)],
-        _hub_env(tmp_path, f"http://127.0.0.1:{_free_port()}"),
+        _hub_env(tmp_path, f"http://127.0.0.1:{free_port()}"),
     )
     assert done.returncode == 0 and Path(done.stdout.strip()) == target
 
@@ -280,9 +273,8 @@ def hub_at(monkeypatch, tmp_path):
 @pytest.fixture
 def fake_catalog(tmp_path, monkeypatch):
     """A catalog whose one model lives in the fake Hub repo; returns a function to set its
-    SHA-256. `load_catalog`'s default path is bound at definition, so the function is wrapped."""
+    SHA-256."""
     path = tmp_path / "catalog.toml"
-    real = catalog.load_catalog
 
     def write(sha256: str) -> None:
         path.write_text(
@@ -295,7 +287,7 @@ def fake_catalog(tmp_path, monkeypatch):
             f'sha256 = "{sha256}"\n'
         )
 
-    monkeypatch.setattr(catalog, "load_catalog", lambda p=path: real(p))
+    monkeypatch.setattr(catalog, "CATALOG_FILE", path)
     return write
 
 
@@ -331,20 +323,19 @@ def test_a_repo_without_a_matching_file_fails_in_one_line(
 ):
     endpoint, _ = fake_hub
     hub_at(endpoint)
-    real = catalog.load_catalog
     path = tmp_path / "catalog.toml"
     path.write_text(
         f'[odd]\ndescription = "x"\nrepo = "{FAKE_REPO}"\nfile = "*Q2_K.gguf"\n'
         "size_mb = 1\nn_ctx = 2048\n"
     )
-    monkeypatch.setattr(catalog, "load_catalog", lambda p=path: real(p))
+    monkeypatch.setattr(catalog, "CATALOG_FILE", path)
     assert main(["models", "pull", "odd", "--dir", str(tmp_path / "dl")]) == 1
     line = _one_error_line(capsys.readouterr().err)
     assert f"no file matching '*Q2_K.gguf' in {FAKE_REPO}" in line
 
 
 def test_pull_while_offline_is_one_clear_line(tmp_path):
-    closed = f"http://127.0.0.1:{_free_port()}"
+    closed = f"http://127.0.0.1:{free_port()}"
     env = _hub_env(tmp_path, closed)
     done = _run_smol(["models", "pull", "smollm2-360m", "--dir", str(tmp_path / "dl")], env)
     assert done.returncode == 1

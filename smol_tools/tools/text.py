@@ -26,9 +26,7 @@ _PREAMBLE_LABEL = re.compile(
 )
 # Words a preamble starts with; a first line that starts otherwise is streamed at once.
 _PREAMBLE_START = re.compile(
-    r"^\W{0,3}(here|sure|certainly|okay|ok|of course|absolutely|below|the following|"
-    r"(the |a |an |your )?(\w+ )?(summary|summarized|rewritten|rewrite|revised|corrected|"
-    r"proofread|version|answer|response|result|text)\b)",
+    rf"^\W{{0,3}}(?:(?:the|a|an|your) )?(?:\w+ )?(?:{_PREAMBLE_WORDS}|absolutely)\b",
     re.IGNORECASE,
 )
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"

@@ -1,5 +1,2 @@
-"""The training pipeline: fine-tuning data, LoRA fine-tuning and per-tool evaluation.
-
-Nothing imports `smol_tools.train` except the CLI's `finetune` and `eval` commands; heavy
-dependencies (torch, transformers, trl, peft) are imported inside the functions that need them.
-"""
+"""Evaluation (and, with the fine-tune issue, training): BFCL for the agent (`bfcl`) and the
+agent's own request sets (`agent_eval`). Only the CLI's `eval` command imports this package."""

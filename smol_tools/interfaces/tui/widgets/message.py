@@ -13,11 +13,11 @@ ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 class MessageView(Vertical):
     """A message. Assistant text renders as Markdown; user text is shown as typed."""
 
-    def __init__(self, role: str, text: str = "", *, label: str | None = None) -> None:
+    def __init__(self, role: str, text: str = "") -> None:
         super().__init__(classes=f"message -{role}")
         self.role = role
         self._text = text
-        self._title = label or ROLE_LABELS.get(role, role)
+        self._title = ROLE_LABELS.get(role, role)
         self._label = Label(self._title, markup=False, classes="role")
         # The model writes Markdown; a user's "2 * 3 * 4" must not turn into italics.
         self._body: Markdown | Static = (
