@@ -161,7 +161,19 @@ def evidence(request: str, func: Function) -> int:
             found.update(kind for kind, words, _ in _SHAPES if about & words and kind in shapes)
             if prop.get("type") == "array" and _enumeration(request):
                 found.add("list")  # "pizza, sushi or tacos" for a list of options
+            if _kind(prop) == "number" and _counted(name, request):
+                found.add(f"count:{name}")  # "in the next 7 days" for days
     return len(found)
+
+
+def _counted(param: str, request: str) -> bool:
+    """Whether the request counts what the parameter is named for: "7 days" for days."""
+    name = _words(param.replace("_", " ")) - _GENERIC
+    tokens = _tokens(request)
+    return any(
+        _plain_number(t) and _words(tokens[i + 1]) & name
+        for i, t in enumerate(tokens[:-1])
+    )
 
 
 # Values whose shape tells what they are, and the words of a parameter that takes them.
@@ -171,6 +183,7 @@ _SHAPES = [
      re.compile(r"\bhttps?://\S+|\b[\w-]+\.(?:com|org|net|io|dev|edu|gov|[a-z]{2})\b", re.I)),
     ("date", {"date", "day"}, _DATE),
     ("email", {"email", "mail"}, re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")),
+    ("year", {"year"}, re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")),
 ]
 
 
@@ -313,7 +326,8 @@ def argument_schema(func: Function, request: str) -> dict[str, Any]:
         if name not in required:
             # an optional value needs real evidence: a request that names the parameter
             # ("in the dark theme" for a theme), an example value of its description, or a name
-            if not _words(name.replace("_", " ")) <= _words(request):
+            named = _words(name.replace("_", " "))
+            if not named or not named <= _words(request):
                 # names in a request are for the required parameters first: an optional
                 # one gets one only when no required parameter takes text
                 candidates = (
@@ -395,8 +409,8 @@ def fill(
 # announce each ("from 6 feet to cm", "between 0 and 36").
 _START_NAMES = {"from", "start", "source", "min", "minimum", "origin", "begin", "lower", "low"}
 _END_NAMES = {"to", "end", "target", "max", "maximum", "destination", "until", "upper", "high"}
-_START_CUES = {"from", "between", "since"}
-_END_CUES = {"to", "into", "in", "until", "till", "and"}
+_START_CUES = {"from", "between", "since", "after"}
+_END_CUES = {"to", "into", "in", "until", "till", "and", "before"}
 _OWN_VALUE = 0.5  # bonus for keeping the value the model chose
 _MAX_OPTIONS = 10  # values tried per kind when placing them
 
@@ -551,8 +565,11 @@ def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
     out = dict(args)
     quoted = [a or b for a, b in _QUOTED.findall(request)]
     names = _names(request)
+    written = number_lists(request)
     for param, value in args.items():
         if isinstance(value, list):
+            if value in written:
+                continue  # "[3, 4, 5, 6, 4]" as the request writes it, repeats and all
             value = [json.loads(v) for v in dict.fromkeys(json.dumps(v) for v in value)]
             for item in value:
                 items = _listed(request, item)
@@ -638,6 +655,7 @@ def _fractions(func: Function, request: str, args: dict[str, Any]) -> dict[str, 
 _DATE_FORMATS = {
     "yyyy-mm-dd": "%Y-%m-%d", "mm-dd-yyyy": "%m-%d-%Y", "dd-mm-yyyy": "%d-%m-%Y",
     "yyyy/mm/dd": "%Y/%m/%d", "mm/dd/yyyy": "%m/%d/%Y", "dd/mm/yyyy": "%d/%m/%Y",
+    "year-month-day": "%Y-%m-%d", "month-day-year": "%m-%d-%Y", "day-month-year": "%d-%m-%Y",
 }
 
 
@@ -661,7 +679,12 @@ def _drop_echoes(func: Function, request: str, args: dict[str, Any]) -> dict[str
     out = dict(args)
     tokens = _tokens(request)
     for param, value in args.items():
-        if param in func.required or isinstance(value, (bool, list, dict)) or value is None:
+        if param in func.required or isinstance(value, (bool, dict)) or value is None:
+            continue
+        if isinstance(value, list):  # a list of echoes: "soup" as an ingredient of a soup
+            others = " ".join(str(v) for k, v in args.items() if k != param).lower().split()
+            if value and all(_contains(others, str(v).lower().split()) for v in value):
+                out.pop(param, None)
             continue
         for other, given in args.items():
             if other == param or isinstance(given, bool):

@@ -17,6 +17,7 @@ _STOP = set(
     "where why will shall may might into about using use".split()
 )
 _PUNCT = ".,;:!?\"'`"
+_BREAKS = ".,;:!?"  # punctuation that ends a value
 _JOINERS = {"and", "or", "&"}
 # a unit may follow a number directly (5C, 440Hz, 298K); exponents count (1e-9)
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d.,]\d)")
@@ -49,7 +50,10 @@ def _words(text: str) -> set[str]:
 
 
 def _stem(word: str) -> str:
-    """A crude stem, the same for "include", "including", "normalize", "normalization"."""
+    """A crude stem, the same for "include", "including", "normalize", "normalization"
+    (but "news" is not "new")."""
+    if word == "news":
+        return word
     for suffix in ("ations", "ation", "ing", "ies", "es", "ed", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
@@ -126,11 +130,11 @@ def _numbers(request: str) -> list[int | float]:
     numbers: list[int | float] = []
     for m in _NUMBER.finditer(masked):
         value = float(m.group().replace(",", ""))
-        numbers.append(_as_number(value))
         rest = masked[m.end() :]
         following = rest.split(None, 1)[0].lower().strip(_PUNCT) if rest.strip() else ""
-        if following in _SCALES:
-            numbers.append(_as_number(value * _SCALES[following]))
+        if following in _SCALES:  # "100 million" is 100000000, not 100
+            value *= _SCALES[following]
+        numbers.append(_as_number(value))
         if rest.startswith("%") or following in ("percent", "%"):
             numbers.append(_as_number(round(value / 100, 10)))
     raw = request.split()
@@ -157,10 +161,17 @@ def request_values(request: str) -> tuple[list[float], list[str]]:
     """Numbers in the request, and the strings it could pass as arguments: dates, expressions,
     quoted text and its word n-grams."""
     numbers = _numbers(request)
-    tokens = _tokens(request)
     grams: list[str] = _specials(request)
+    proper = _proper(request)
+    masked = request
+    for special in grams:  # a date or a quote is one value: no n-gram takes a piece of it
+        masked = masked.replace(special, " | ")
+    raw = [r for r in masked.split() if _clean(r) or r == "|"]
+    tokens = [_clean(r) or "|" for r in raw]
     for n in range(1, _MAX_NGRAM + 1):
         for i in range(len(tokens) - n + 1):
+            if "|" in tokens[i : i + n]:
+                continue
             gram = " ".join(tokens[i : i + n])
             inner = {t.lower() for t in tokens[i + 1 : i + n - 1]}
             edges = (tokens[i].lower(), tokens[i + n - 1].lower())
@@ -168,6 +179,9 @@ def request_values(request: str) -> tuple[list[float], list[str]]:
                 continue  # "to Tokyo", "London to", "Paris and Rome": not one value
             if _OPERATOR.search(gram):
                 continue  # a piece of an expression: only the whole one is a value
+            crosses = any(r.rstrip(")\"'").endswith(tuple(_BREAKS)) for r in raw[i : i + n - 1])
+            if crosses and not all(t in proper for t in tokens[i : i + n]):
+                continue  # "546382, retrieve" is two values; "Denver, Colorado" is one
             if gram not in grams:
                 grams.append(gram)
     return numbers, grams
@@ -204,8 +218,8 @@ def _proper(request: str) -> set[str]:
 
 def _mentioned_enum(values: Sequence[Any], request: str) -> list[Any]:
     """The enum values the request names, as whole words or phrases ("c" is not in "cup")."""
-    text = " " + " ".join(t.lower() for t in _tokens(request)) + " "
-    return [v for v in values if f" {str(v).lower().replace('_', ' ')} " in text]
+    text = " " + " ".join(t.lower() for t in _tokens(request.replace("-", " "))) + " "
+    return [v for v in values if f" {str(v).lower().replace('_', ' ').replace('-', ' ')} " in text]
 
 
 _NAME_JOINERS = {"of", "the", "de", "la", "del", "da", "von", "van"}
@@ -222,6 +236,9 @@ def _names(request: str) -> list[str]:
         token = _clean(word)
         nxt = _clean(raw[i + 1]) if i + 1 < len(raw) else ""
         joiner = run and token.lower() in _NAME_JOINERS and nxt in proper
+        if run and _DATE.fullmatch(token):  # "London 2022/08/16" is a name and a date
+            names.append(" ".join(run))
+            run = []
         if token and (token in proper or joiner):
             run.append(token)
             if not word.endswith((",", ".", "?", "!", ";", ":")):
