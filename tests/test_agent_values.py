@@ -218,3 +218,42 @@ def test_lists_of_names_and_enum_values_spread():
     args = {"amount": 200.0, "from_currency": "EUR", "to_currency": "GBP"}
     assert [a["to_currency"] for a in spread(
         F["convert_currency"], "how much are 200 EUR in USD and in GBP?", args)] == ["USD", "GBP"]
+
+
+def test_polynomials_are_one_value_and_their_numbers_no_values():
+    numbers, strings = request_values("Differentiate 4x^3 - 5x + 2 at x = 3.")
+    assert "4x^3 - 5x + 2" in strings and numbers == [3]
+    assert request_values("what is 2^10")[0] == [2, 10]  # no variable: a sum of numbers
+
+
+def test_exponents_and_counted_lists_are_no_values():
+    assert request_values("a ball thrown at 12 m/s^2 for 40 meters")[0] == [12, 40]
+    assert request_values("the mean of two readings, 7 and 9")[0] == [7, 9]
+    assert request_values("book two rooms at the Ritz")[0] == [2]
+
+
+def test_no_value_takes_a_piece_of_a_date_or_crosses_a_comma():
+    _, strings = request_values("order 7731, ship it after March 3, 2024 to Lyon, France")
+    assert "March 3, 2024" in strings and "2024 to Lyon" not in strings
+    assert "7731 ship" not in strings and "Lyon France" in strings
+
+
+def test_a_year_and_a_counted_noun_tell_of_a_function():
+    forecast = from_schema({"name": "rain_forecast", "description": "Rain forecast.",
+                            "parameters": {"type": "object", "properties": {
+                                "place": {"type": "string"}, "days": {"type": "integer"},
+                                "year": {"type": "integer"}}, "required": ["place"]}}, "test")
+    assert evidence("rain in Oslo for the next 5 days", forecast) == 1
+    assert evidence("rain in Oslo in 1998", forecast) == 1
+    assert evidence("rain in Oslo", forecast) == 0
+
+
+def test_written_lists_keep_their_repeats_and_echo_lists_go():
+    assert complete("compare [2, 2, 5] with [1, 3]", {"a": [2, 2, 5]}) == {"a": [2, 2, 5]}
+    meal = from_schema({"name": "meal", "description": "Find a meal.",
+                        "parameters": {"type": "object", "properties": {
+                            "dish": {"type": "string"},
+                            "extras": {"type": "array", "items": {"type": "string"}}},
+                            "required": ["dish"]}}, "test")
+    assert _drop_echoes(meal, "a quick curry", {"dish": "curry", "extras": ["curry"]}) == {
+        "dish": "curry"}

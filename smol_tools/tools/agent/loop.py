@@ -178,7 +178,7 @@ def _counted(param: str, request: str) -> bool:
 
 # Values whose shape tells what they are, and the words of a parameter that takes them.
 _SHAPES = [
-    ("expression", {"expression", "formula", "equation", "math"}, _EXPRESSION),
+    ("expression", {"expression", "formula", "equation", "math", "polynomial"}, _EXPRESSION),
     ("url", {"url", "link", "website", "web", "address"},
      re.compile(r"\bhttps?://\S+|\b[\w-]+\.(?:com|org|net|io|dev|edu|gov|[a-z]{2})\b", re.I)),
     ("date", {"date", "day"}, _DATE),

@@ -32,6 +32,11 @@ _CALENDAR = re.compile(rf"\b(?:{_DAY})\b", re.IGNORECASE)
 _DATE = re.compile(rf"\b(?:{_DAY}|\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s?[ap]m)?)\b", re.IGNORECASE)
 _OPERAND = r"(?:[a-z]+)?\(*-?\d+(?:\.\d+)?%?\)*"
 _EXPRESSION = re.compile(rf"{_OPERAND}(?:\s*(?:\*\*|[-+*/^x\u00d7]|% of)\s*{_OPERAND})+")
+# a polynomial in one variable: "3x^2 + 2x - 1", "x**3"; its numbers are no values of their own
+_TERM = r"(?:\d+(?:\.\d+)?\*?)?[xyzt](?:\s*(?:\^|\*\*)\s*\d+)?(?![\w(])|\d+(?:\.\d+)?(?!\w|\.\d)"
+_POLYNOMIAL = re.compile(
+    rf"(?<![\w^*])(?:[-+]\s*)?(?:{_TERM})(?:\s*[-+*/]\s*(?:{_TERM}))*"
+)
 _OPERATOR = re.compile(r"[()]|(?:^|\s)(?:[-+*/^=x\u00d7]|\*\*)(?:\s|$)")
 _QUOTED = re.compile(r"\"([^\"]+)\"|(?<!\w)'([^']+)'(?!\w)")
 
@@ -99,8 +104,23 @@ def _specials(request: str) -> list[str]:
     quoted text."""
     found = [m.group() for m in _DATE.finditer(request)]
     masked = _DATE.sub(" ", request)
+    found += _polynomials(masked)
+    for polynomial in found:
+        masked = masked.replace(polynomial, " ")
     found += [m.group().strip() for m in _EXPRESSION.finditer(masked)]
     found += [a or b for a, b in _QUOTED.findall(request)]
+    return found
+
+
+def _polynomials(text: str) -> list[str]:
+    """Polynomials in x (or y, z, t): a power of the variable, or the variable in a sum."""
+    found = []
+    for m in _POLYNOMIAL.finditer(text):
+        poly = m.group().strip()
+        powered = re.search(r"[xyzt]\s*(?:\^|\*\*)", poly)
+        summed = re.search(r"\d[xyzt]|[xyzt]\s*[-+]|[-+]\s*\d*[xyzt]", poly)
+        if powered or (summed and re.search(r"[-+]", poly)):
+            found.append(poly)
     return found
 
 
@@ -127,8 +147,12 @@ def _numbers(request: str) -> list[int | float]:
     """The request's numbers: digits (not parts of a date), with the scaled value for "100
     million" and the fraction for "7%"; and number words ("five")."""
     masked = _CALENDAR.sub(" ", request)
+    for polynomial in _polynomials(masked):
+        masked = masked.replace(polynomial, " ")
     numbers: list[int | float] = []
     for m in _NUMBER.finditer(masked):
+        if re.search(r"[a-z]\^\s*$", masked[: m.start()], re.IGNORECASE):
+            continue  # the 2 of "m/s^2" is part of a unit (of "2^10" it is a value)
         value = float(m.group().replace(",", ""))
         rest = masked[m.end() :]
         following = rest.split(None, 1)[0].lower().strip(_PUNCT) if rest.strip() else ""
@@ -142,8 +166,20 @@ def _numbers(request: str) -> list[int | float]:
         word = word.lower()
         following = raw[i + 1].lower().strip(_PUNCT) if i + 1 < len(raw) else ""
         if word in _NUMBER_WORDS and following and following not in _STOP:
+            if _counts_list(raw[i + 1 : i + 7], _NUMBER_WORDS[word]):
+                continue  # "the two sides 4 and 5": the values are 4 and 5, not 2
             numbers.append(_NUMBER_WORDS[word])
     return list(dict.fromkeys(numbers))
+
+
+_AMOUNT_LIST = re.compile(r"\d[\w.]*(?:,\s*\d[\w.]*)*,?\s+and\s+\d[\w.]*")
+
+
+def _counts_list(following: list[str], count: int) -> bool:
+    """Whether the words after a number word list that many amounts ("two notes of 440Hz and
+    880Hz"): then the number word counts the values and is not one."""
+    m = _AMOUNT_LIST.search(" ".join(following))
+    return bool(m) and len(re.findall(r"\d[\w.]*", m.group())) == count
 
 
 def number_lists(request: str) -> list[list[int | float]]:
