@@ -179,7 +179,7 @@ def _counts_list(following: list[str], count: int) -> bool:
     """Whether the words after a number word list that many amounts ("two notes of 440Hz and
     880Hz"): then the number word counts the values and is not one."""
     m = _AMOUNT_LIST.search(" ".join(following))
-    return bool(m) and len(re.findall(r"\d[\w.]*", m.group())) == count
+    return m is not None and len(re.findall(r"\d[\w.]*", m.group())) == count
 
 
 def number_lists(request: str) -> list[list[int | float]]:
