@@ -257,3 +257,37 @@ def test_written_lists_keep_their_repeats_and_echo_lists_go():
                             "required": ["dish"]}}, "test")
     assert _drop_echoes(meal, "a quick curry", {"dish": "curry", "extras": ["curry"]}) == {
         "dish": "curry"}
+
+
+def _hotel() -> object:
+    return from_schema({"name": "book_hotel", "description": "Book a hotel room.",
+                        "parameters": {"type": "object", "properties": {
+                            "room_type": {"type": "string"}, "booking_id": {"type": "string"},
+                            "city": {"type": "string"}, "region": {"type": "string"},
+                            "check_in": {"type": "string"}},
+                            "required": ["room_type", "city"]}}, "test")
+
+
+def test_values_beside_the_parameters_noun_beat_the_models_guess():
+    from smol_tools.tools.agent.loop import _beside
+    hotel = _hotel()
+    request_ = "Book a twin room, booking id AB1234, in Austin, Texas"
+    args = {"room_type": "Book", "booking_id": "booking", "city": "Austin"}
+    assert _beside(hotel, request_, args) == {
+        "room_type": "twin", "booking_id": "AB1234", "city": "Austin, Texas"}
+    # the model's word right before the noun stands: "deluxe" of "a deluxe twin room"
+    assert _beside(hotel, "a deluxe twin room", {"room_type": "deluxe"})["room_type"] == "deluxe"
+
+
+def test_a_place_after_in_is_offered_to_an_optional_place_parameter():
+    schema = argument_schema(_hotel(), "a twin room in Reno in Nevada")
+    assert "region" in schema["properties"]
+    assert "region" not in argument_schema(_hotel(), "a twin room for Reno")["properties"]
+
+
+def test_day_first_dates_are_one_value_written_iso():
+    from smol_tools.tools.agent.loop import _dates_as_described
+    _, strings = request_values("check in on 3rd June 2025 please")
+    assert "3rd June 2025" in strings
+    args = _dates_as_described(_hotel(), {"check_in": "3rd June 2025"})
+    assert args == {"check_in": "2025-06-03"}

@@ -31,6 +31,7 @@ from smol_tools.tools.agent.values import (
     _EXPRESSION,
     _GENERIC,
     _QUOTED,
+    _STOP,
     _all_proper,
     _contains,
     _enumeration,
@@ -334,6 +335,8 @@ def argument_schema(func: Function, request: str) -> dict[str, Any]:
                     _described(func, name, request) if takes_text
                     else [c for c in candidates if c in proper or _all_proper(c, proper)]
                 )
+                if set(name.lower().split("_")) & _PLACE_WORDS:
+                    candidates += _placed(request)  # "in California" for a region
             if not _mentioned(prop, request, numbers, candidates):
                 continue
             if "enum" in prop:
@@ -590,6 +593,66 @@ def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_KIND_WORDS = {"type", "kind", "category", "style", "class"}  # room_type: "a single room"
+_KEY_WORDS = {"id", "code", "number", "no", "sku", "isbn"}  # patient_id: "patient id 546382"
+_PLACE_WORDS = {
+    "location", "city", "place", "region", "area", "address", "destination", "country", "state"
+}
+
+
+def _placed(request: str) -> list[str]:
+    """Names the request gives as places: after "in", "at", "near" ("in San Francisco")."""
+    names = _names(request)
+    return [
+        n for n in names
+        if re.search(rf"\b(?:in|at|near)\s+(?:the\s+)?{re.escape(n)}\b", request)
+        and not _DATE.fullmatch(n) and not _plain_number(n)
+    ]
+
+
+def _beside(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Values the request writes right beside the parameter's noun, which beat the model's
+    guess: the word before it for a kind ("a luxury room" for room_type), the code after it
+    for a key ("ID rs6034464" for snp_id); and the whole "Denver, Colorado" for a place."""
+    props = func.parameters.get("properties", {})
+    tokens = _tokens(request)
+    lowered = [t.lower() for t in tokens]
+    text = " ".join(request.split())
+    out = dict(args)
+    for param, value in args.items():
+        prop = props.get(param, {})
+        if not isinstance(value, str) or "enum" in prop or _kind(prop) != "string":
+            continue
+        words = param.lower().split("_")
+        nouns = _words(" ".join(w for w in words if w not in _KIND_WORDS | _KEY_WORDS))
+        taken = {str(v).lower() for k, v in args.items() if k != param}
+        found: list[str] = []
+        if words[-1] in _KIND_WORDS and nouns:
+            found = [
+                tokens[i - 1] for i in range(1, len(tokens))
+                if _words(tokens[i]) & nouns and lowered[i - 1] not in _STOP
+                and _words(tokens[i - 1]) and not _words(tokens[i - 1]) & (_GENERIC | nouns)
+            ]
+        elif words[-1] in _KEY_WORDS:
+            found = [
+                tokens[i + 1] for i in range(len(tokens) - 1)
+                if lowered[i] in words and any(c.isdigit() for c in tokens[i + 1])
+            ]
+        elif set(words) & _PLACE_WORDS:
+            names = _names(request)
+            pairs = [f"{a}, {b}" for a, b in zip(names, names[1:], strict=False)]
+            found = [p for p in pairs if p in text and value in p.split(", ")
+                     and not any(t in p.lower() for t in taken)]
+        found = list(dict.fromkeys(found))
+        near = {t.lower() for i in range(len(tokens)) if _words(tokens[i]) & nouns
+                for t in tokens[max(0, i - 2) : i]}
+        if words[-1] in _KIND_WORDS and value.lower() in near:
+            continue  # "major" of "a major chord progression" is as good as "chord"
+        if len(found) == 1 and found[0].lower() not in taken:
+            out[param] = found[0]
+    return out
+
+
 def spread(func: Function, request: str, args: dict[str, Any]) -> list[dict[str, Any]]:
     """One call per item when the request lists several values for a one-value parameter
     ("the weather in Paris and Rome")."""
@@ -666,9 +729,11 @@ def _dates_as_described(func: Function, args: dict[str, Any]) -> dict[str, Any]:
     for param, value in args.items():
         description = str(props.get(param, {}).get("description", "")).lower()
         wanted = [f for text, f in _DATE_FORMATS.items() if text in description]
-        date = _parse_date(value) if isinstance(value, str) and wanted else None
-        if date is not None:
-            out[param] = date.strftime(wanted[0])
+        date = _parse_date(value) if isinstance(value, str) else None
+        day_first = re.match(r"\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]", str(value))
+        if date is not None and (wanted or day_first):
+            # as described, or ISO for a day-first "10th December 2022"
+            out[param] = date.strftime(wanted[0] if wanted else "%Y-%m-%d")
     return out
 
 
@@ -716,7 +781,7 @@ def decide(
     schema = argument_schema(func, request)
     args = place_values(func, request, fill(engine, request, func, schema), schema)
     args = _fractions(func, request, _drop_echoes(func, request, complete(request, args)))
-    args = _signed(func, request, _dates_as_described(func, args))
+    args = _signed(func, request, _dates_as_described(func, _beside(func, request, args)))
     calls = spread(func, request, args) if parallel else [args]
     decision.calls = [Call(func.name, a) for a in calls]
     return decision

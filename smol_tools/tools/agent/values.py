@@ -23,9 +23,10 @@ _JOINERS = {"and", "or", "&"}
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d.,]\d)")
 # dates are strings, never numbers ("2025-01-15" is not 2025, 1 and 15); clock times are
 # strings too, and also their hours and minutes
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*"
 _MONTH_DATE = (
-    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*(?:\.\s*|\s+)\d{1,2}(?:st|nd|rd|th)?"
-    r",?\s+\d{4}"
+    rf"{_MONTH}(?:\.\s*|\s+)\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}"
 )
 _DAY = rf"\d{{4}}[-/]\d{{1,2}}[-/]\d{{1,2}}|\d{{1,2}}[-/]\d{{1,2}}[-/]\d{{2,4}}|{_MONTH_DATE}"
 _CALENDAR = re.compile(rf"\b(?:{_DAY})\b", re.IGNORECASE)
@@ -398,7 +399,8 @@ _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 
 
 def _parse_date(text: str) -> dt.date | None:
-    """A date written as 2022-03-11, 2022/03/11, 03/11/2022 (month first) or March 11, 2022."""
+    """A date written as 2022-03-11, 2022/03/11, 03/11/2022 (month first), March 11, 2022 or
+    11th March 2022."""
     text = text.strip()
     m = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text)
     parts = (m.group(1), m.group(2), m.group(3)) if m else None
@@ -407,6 +409,9 @@ def _parse_date(text: str) -> dt.date | None:
     m = re.fullmatch(r"([A-Za-z]+)(?:\.\s*|\s+)(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", text)
     if m and m.group(1)[:3].lower() in _MONTHS:
         parts = (m.group(3), str(_MONTHS.index(m.group(1)[:3].lower()) + 1), m.group(2))
+    m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([A-Za-z]+),?\s+(\d{4})", text)
+    if m and m.group(2)[:3].lower() in _MONTHS:  # 10th December 2022
+        parts = (m.group(3), str(_MONTHS.index(m.group(2)[:3].lower()) + 1), m.group(1))
     try:
         return dt.date(int(parts[0]), int(parts[1]), int(parts[2])) if parts else None
     except ValueError:
