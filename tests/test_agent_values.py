@@ -291,3 +291,40 @@ def test_day_first_dates_are_one_value_written_iso():
     assert "3rd June 2025" in strings
     args = _dates_as_described(_hotel(), {"check_in": "3rd June 2025"})
     assert args == {"check_in": "2025-06-03"}
+
+
+def test_enum_mentions_forgive_typos_and_prefer_the_longer_name():
+    from smol_tools.tools.agent.values import _mentioned_enum
+    units = ["celsius", "fahrenheit", "meters", "liters"]
+    assert _mentioned_enum(units, "30 degres celcius to farenheit") == ["celsius", "fahrenheit"]
+    assert _mentioned_enum(units, "5 liters") == ["liters"]  # not also "meters"
+    money = ["USD", "usd", "dollars", "canadian dollars", "EUR"]
+    assert _mentioned_enum(money, "1500 canadian dollars to eur") == ["canadian dollars", "EUR"]
+    assert _mentioned_enum(money, "250 usd to eur") == ["USD", "usd", "EUR"]
+
+
+def test_a_date_parameter_takes_dates_and_may_be_today():
+    schema = argument_schema(F["add_days"], "what was the date 100 days ago?")
+    assert schema["properties"]["date"]["enum"] == ["today"]
+    schema = argument_schema(F["days_between"], "days since 2024-02-29")
+    assert set(schema["properties"]["from_date"]["enum"]) == {"2024-02-29", "today"}
+    assert relevance("days since 2024-02-29", F["days_between"]) > 0
+
+
+def test_an_expression_parameter_takes_the_expression():
+    schema = argument_schema(F["calculate"], "calc (72+85+91+68)/4")
+    assert schema["properties"]["expression"]["enum"] == ["(72+85+91+68)/4"]
+    assert "sqrt(729)" in request_values("what's sqrt(729)?")[1]
+
+
+def test_durations_in_other_units_are_converted_to_the_parameters_unit():
+    from smol_tools.tools.agent.loop import _in_units, _signed
+    request_ = "what was the date two weeks ago"
+    args = _signed(F["add_days"], request_, {"date": "today", "days": 2})
+    assert _in_units(F["add_days"], request_, args) == {"date": "today", "days": -14}
+    assert _in_units(F["add_days"], "3 days after that", {"days": 3}) == {"days": 3}
+
+
+def test_a_lower_case_place_is_a_time_zone():
+    schema = argument_schema(F["get_current_time"], "hey what time is it over in berlin rn")
+    assert schema["properties"]["timezone"]["enum"] == ["berlin"]

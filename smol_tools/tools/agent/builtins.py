@@ -244,7 +244,7 @@ def _evaluate(node: ast.AST) -> Any:
 
 
 def calculate(expression: str) -> int | float:
-    """Calculate or evaluate a math expression: plus, minus, multiply, divide, power, percent, root.
+    """Calculate or evaluate a math expression: plus, minus, multiply, divide, power, percent, sqrt.
 
     Args:
         expression: the arithmetic, e.g. 2 * (3 + 4), 15% of 80 or sqrt(16); allowed: numbers,
@@ -440,7 +440,7 @@ _DOMAIN = re.compile(r"^(?:[\w-]+\.)+[a-z]{2,}(?::\d+)?(?:[/?#]|$)", re.IGNORECA
 
 @function(side_effects=True)
 def open_url(url: str) -> dict[str, str]:
-    """Open a website, web page or link (URL) in the browser.
+    """Open a website, web page or link (URL) in the browser: go to or visit a site.
 
     Args:
         url: the web address, with or without https in front
@@ -537,6 +537,10 @@ _CURRENCY_NAMES = {
     "euro": "EUR", "euros": "EUR", "€": "EUR", "pound": "GBP", "pounds": "GBP", "£": "GBP",
     "franc": "CHF", "francs": "CHF", "swiss francs": "CHF", "yen": "JPY", "¥": "JPY",
     "yuan": "CNY", "rupee": "INR", "rupees": "INR",
+    "canadian dollar": "CAD", "canadian dollars": "CAD", "australian dollar": "AUD",
+    "australian dollars": "AUD", "british pound": "GBP", "british pounds": "GBP",
+    "swiss franc": "CHF", "japanese yen": "JPY", "chinese yuan": "CNY", "indian rupees": "INR",
+    "mexican pesos": "MXN", "pesos": "MXN", "won": "KRW", "kronor": "SEK", "zloty": "PLN",
 }
 
 

@@ -38,6 +38,7 @@ from smol_tools.tools.agent.values import (
     _listed,
     _mentioned_enum,
     _names,
+    _number_at,
     _occurrences,
     _parse_date,
     _plain_number,
@@ -180,9 +181,9 @@ def _counted(param: str, request: str) -> bool:
 # Values whose shape tells what they are, and the words of a parameter that takes them.
 _SHAPES = [
     ("expression", {"expression", "formula", "equation", "math", "polynomial"}, _EXPRESSION),
-    ("url", {"url", "link", "website", "web", "address"},
+    ("url", _words("url link website web address"),
      re.compile(r"\bhttps?://\S+|\b[\w-]+\.(?:com|org|net|io|dev|edu|gov|[a-z]{2})\b", re.I)),
-    ("date", {"date", "day"}, _DATE),
+    ("date", _words("date day"), _DATE),
     ("email", {"email", "mail"}, re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")),
     ("year", {"year"}, re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")),
 ]
@@ -201,7 +202,7 @@ def _pair_filled(request: str, func: Function) -> bool:
         return True
     strong = set(_proper(request))
     for p in pair:
-        strong.update(_described(func, p, request))
+        strong.update(_described(func, p, request) + _implied(func, p))
     return len(strong) >= 2
 
 
@@ -291,7 +292,8 @@ def restrict(
 def _value_strings(strings: list[str], func: Function, param: str) -> list[str]:
     """Request strings that could be the value of `param`: not pure filler, and sharing no
     word with the function's own name ("time" in "what time is it" is no time zone)."""
-    own = _words(str(func.parameters["properties"][param].get("description", "")))
+    prop = func.parameters["properties"][param]
+    own = _words(str(prop.get("description", "")))
     echo = _words(func.name.replace("_", " ")) - own
     keep = []
     for gram in strings:
@@ -300,7 +302,32 @@ def _value_strings(strings: list[str], func: Function, param: str) -> list[str]:
             continue
         if words or any(_value_token(t) for t in gram.split()):
             keep.append(gram)
-    return keep
+    about = _words(param.replace("_", " ") + " " + str(prop.get("description", "")))
+    implied = _implied(func, param)
+    for kind, _, pattern in _SHAPES:
+        shaped = [g for g in keep if pattern.fullmatch(g)]
+        if about & _RESTRICTING.get(kind, set()) and (shaped or implied):
+            # an expression parameter takes the expression, a date parameter a date (or the
+            # "today" its description offers)
+            keep = shaped + [g for g in keep if g in _described(func, param, g)]
+    return keep + [w for w in implied if w not in keep]
+
+
+# The words of a parameter that takes only values of a shape, when the request has any.
+_RESTRICTING = {
+    "expression": _words("expression formula equation polynomial"),
+    "url": _words("url link website"),
+    "date": _words("date"),
+    "email": _words("email"),
+}
+
+
+def _implied(func: Function, param: str) -> list[str]:
+    """Values a request implies without writing them: "today" for a date that can be today
+    ("100 days ago", "days since 2024-02-29")."""
+    description = str(func.parameters["properties"][param].get("description", ""))
+    examples = " ".join(a or b for a, b in _EXAMPLES.findall(description)).lower()
+    return ["today"] if "today" in examples.split() else []
 
 
 def argument_schema(func: Function, request: str) -> dict[str, Any]:
@@ -480,7 +507,7 @@ def place_values(
                 if "enum" in props[p]:
                     pool += enum
                 else:
-                    named = set(_described(func, p, request))
+                    named = set(_described(func, p, request)) | set(_implied(func, p))
                     pool += [v for v in enum if v in whole or v in named]
         options = [json.loads(v) for v in dict.fromkeys(json.dumps(v) for v in pool)]
         options = options[:_MAX_OPTIONS]
@@ -596,17 +623,27 @@ def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
 _KIND_WORDS = {"type", "kind", "category", "style", "class"}  # room_type: "a single room"
 _KEY_WORDS = {"id", "code", "number", "no", "sku", "isbn"}  # patient_id: "patient id 546382"
 _PLACE_WORDS = {
-    "location", "city", "place", "region", "area", "address", "destination", "country", "state"
+    "location", "city", "place", "region", "area", "address", "destination", "country", "state",
+    "timezone", "zone",
 }
 
 
 def _placed(request: str) -> list[str]:
-    """Names the request gives as places: after "in", "at", "near" ("in San Francisco")."""
-    names = _names(request)
-    return [
-        n for n in names
+    """What the request gives as places: names after "in", "at", "near" ("in San Francisco"),
+    or a lower-case word there ("time in tokyo")."""
+    names = [
+        n for n in _names(request)
         if re.search(rf"\b(?:in|at|near)\s+(?:the\s+)?{re.escape(n)}\b", request)
-        and not _DATE.fullmatch(n) and not _plain_number(n)
+    ]
+    tokens = _tokens(request)
+    words = [
+        tokens[i + 1] for i, t in enumerate(tokens[:-1])
+        if t.lower() in ("in", "at", "near") and tokens[i + 1].islower()
+        and tokens[i + 1] not in _STOP and _words(tokens[i + 1])
+        and not _words(tokens[i + 1]) & _GENERIC
+    ]
+    return [
+        p for p in names + words if not _DATE.fullmatch(p) and _number_at(p.split()[0]) is None
     ]
 
 
@@ -696,6 +733,38 @@ def _signed(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any
     return out
 
 
+# Exact factors between time units, to the unit a parameter is named for ("days": 2 weeks = 14).
+_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+_MONTHS_IN = {"month": 1, "year": 12}
+
+
+def _in_units(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A duration the request gives in other units, in the unit the parameter is named for:
+    "two weeks" for days is 14, "3 hours" for minutes 180."""
+    props = func.parameters.get("properties", {})
+    tokens = [t.lower() for t in _tokens(request)]
+    out = dict(args)
+    for param, value in args.items():
+        if _kind(props.get(param, {})) != "number" or not isinstance(value, (int, float)):
+            continue
+        named = [_singular(w) for w in param.lower().split("_")]
+        for table in (_SECONDS, _MONTHS_IN):
+            target = next((w for w in named if w in table), None)
+            if target is None:
+                continue
+            for i, token in enumerate(tokens[:-1]):
+                unit = _singular(tokens[i + 1])
+                if unit in table and unit != target and _number_at(token) == abs(value):
+                    converted = value * table[unit] / table[target]
+                    if float(converted).is_integer():
+                        out[param] = _as_type(props[param], converted)
+    return out
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:%|percent\b)", re.IGNORECASE)
 
 
@@ -781,7 +850,8 @@ def decide(
     schema = argument_schema(func, request)
     args = place_values(func, request, fill(engine, request, func, schema), schema)
     args = _fractions(func, request, _drop_echoes(func, request, complete(request, args)))
-    args = _signed(func, request, _dates_as_described(func, _beside(func, request, args)))
+    args = _dates_as_described(func, _beside(func, request, _signed(func, request, args)))
+    args = _in_units(func, request, args)
     calls = spread(func, request, args) if parallel else [args]
     decision.calls = [Call(func.name, a) for a in calls]
     return decision

@@ -5,6 +5,7 @@ arguments. Pure text functions: the agent's choosing and filling are built on th
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -32,7 +33,10 @@ _DAY = rf"\d{{4}}[-/]\d{{1,2}}[-/]\d{{1,2}}|\d{{1,2}}[-/]\d{{1,2}}[-/]\d{{2,4}}|
 _CALENDAR = re.compile(rf"\b(?:{_DAY})\b", re.IGNORECASE)
 _DATE = re.compile(rf"\b(?:{_DAY}|\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s?[ap]m)?)\b", re.IGNORECASE)
 _OPERAND = r"(?:[a-z]+)?\(*-?\d+(?:\.\d+)?%?\)*"
-_EXPRESSION = re.compile(rf"{_OPERAND}(?:\s*(?:\*\*|[-+*/^x\u00d7]|% of)\s*{_OPERAND})+")
+_EXPRESSION = re.compile(
+    rf"{_OPERAND}(?:\s*(?:\*\*|[-+*/^x\u00d7]|% of)\s*{_OPERAND})+"
+    r"|\b[a-z]+\(\s*-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)*\s*\)"  # sqrt(729), max(3, 9)
+)
 # a polynomial in one variable: "3x^2 + 2x - 1", "x**3"; its numbers are no values of their own
 _TERM = r"(?:\d+(?:\.\d+)?\*?)?[xyzt](?:\s*(?:\^|\*\*)\s*\d+)?(?![\w(])|\d+(?:\.\d+)?(?!\w|\.\d)"
 _POLYNOMIAL = re.compile(
@@ -167,7 +171,7 @@ def _numbers(request: str) -> list[int | float]:
         word = word.lower()
         following = raw[i + 1].lower().strip(_PUNCT) if i + 1 < len(raw) else ""
         if word in _NUMBER_WORDS and following and following not in _STOP:
-            if _counts_list(raw[i + 1 : i + 7], _NUMBER_WORDS[word]):
+            if _counts_list(raw[i + 1 : i + 9], _NUMBER_WORDS[word]):
                 continue  # "the two sides 4 and 5": the values are 4 and 5, not 2
             numbers.append(_NUMBER_WORDS[word])
     return list(dict.fromkeys(numbers))
@@ -181,6 +185,13 @@ def _counts_list(following: list[str], count: int) -> bool:
     880Hz"): then the number word counts the values and is not one."""
     m = _AMOUNT_LIST.search(" ".join(following))
     return m is not None and len(re.findall(r"\d[\w.]*", m.group())) == count
+
+
+def _number_at(token: str) -> int | float | None:
+    """The number a token is: digits or a number word ("two")."""
+    if _NUMBER.fullmatch(token):
+        return _as_number(float(token.replace(",", "")))
+    return _NUMBER_WORDS.get(token.lower())
 
 
 def number_lists(request: str) -> list[list[int | float]]:
@@ -254,9 +265,31 @@ def _proper(request: str) -> set[str]:
 
 
 def _mentioned_enum(values: Sequence[Any], request: str) -> list[Any]:
-    """The enum values the request names, as whole words or phrases ("c" is not in "cup")."""
-    text = " " + " ".join(t.lower() for t in _tokens(request.replace("-", " "))) + " "
-    return [v for v in values if f" {str(v).lower().replace('_', ' ').replace('-', ' ')} " in text]
+    """The enum values the request names, as whole words or phrases ("c" is not in "cup"), or
+    misspelt ("celcius"); not one that is only part of another it names ("dollars" of "us
+    dollars")."""
+    tokens = [t.lower() for t in _tokens(request.replace("-", " "))]
+    text = " " + " ".join(tokens) + " "
+    spelled = {v: " " + str(v).lower().replace("_", " ").replace("-", " ") + " " for v in values}
+    named = [v for v in values if spelled[v] in text]
+    named = [v for v in named if not any(_inside(spelled[v], spelled[w], text) for w in named)]
+    for v in values:  # a typo of a long word: one or two letters off, the first one right
+        word = spelled[v].strip()
+        if v in named or len(word) < 6 or " " in word:
+            continue
+        if any(t[0] == word[0] and len(t) >= 5 and t not in _STOP
+               and difflib.SequenceMatcher(None, t, word).ratio() >= _TYPO_RATIO
+               and not any(t == spelled[w].strip() for w in values) for t in tokens):
+            named.append(v)
+    return named
+
+
+def _inside(part: str, whole: str, text: str) -> bool:
+    """Whether every mention of `part` in `text` is inside a mention of `whole`."""
+    return part != whole and part in whole and text.count(part) <= text.count(whole)
+
+
+_TYPO_RATIO = 0.85  # "celcius" for celsius (0.86), "farenheit" for fahrenheit (0.95)
 
 
 _NAME_JOINERS = {"of", "the", "de", "la", "del", "da", "von", "van"}
@@ -300,7 +333,8 @@ def _position(tokens: list[str], value: Any) -> int | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         for i, token in enumerate(tokens):
             m = _NUMBER.match(token)
-            if m and float(m.group().replace(",", "")) == float(value):
+            number = float(m.group().replace(",", "")) if m else _NUMBER_WORDS.get(token.lower())
+            if number is not None and number == float(value):
                 return i
         return None
     words = [w for w in (w.strip(_PUNCT) for w in str(value).lower().split()) if w]
