@@ -241,3 +241,22 @@ def test_cli_reports_bad_function_files_with_exit_2(tmp_path):
                               capture_output=True, text=True)
         assert done.returncode == 2, done.stderr
         assert done.stderr.startswith("smol: error: ") and done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("request_, calls", [
+    ("convert 100 km/h to mph and 65 mph to km/h", [
+        ("convert_units", {"value": 100.0, "from_unit": "km/h", "to_unit": "mph"}),
+        ("convert_units", {"value": 65.0, "from_unit": "mph", "to_unit": "km/h"})]),
+    ("what's today's date, and what's the time in Tokyo?", [
+        ("get_current_date", {}), ("get_current_time", {"timezone": "Tokyo"})]),
+    ("give me a random number between 1 and 10", [
+        ("random_number", {"minimum": 1, "maximum": 10})]),
+    ("My colleague is in Sydney. What time is it there?", [
+        ("get_current_time", {"timezone": "Sydney"})]),
+])
+def test_each_whole_clause_is_its_own_call(real_engine, request_, calls):
+    from smol_tools.tools.agent import builtins
+    from smol_tools.tools.agent.loop import decide
+    functions = [from_callable(fn) for fn in builtins.BUILTINS]
+    decision = decide(real_engine, request_, functions, parallel=True)
+    assert [(c.name, c.arguments) for c in decision.calls] == calls

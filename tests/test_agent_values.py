@@ -328,3 +328,42 @@ def test_durations_in_other_units_are_converted_to_the_parameters_unit():
 def test_a_lower_case_place_is_a_time_zone():
     schema = argument_schema(F["get_current_time"], "hey what time is it over in berlin rn")
     assert schema["properties"]["timezone"]["enum"] == ["berlin"]
+
+
+@pytest.mark.parametrize("request_, name, whole", [
+    ("convert 100 km/h to mph and 65 mph to km/h", "convert_units", True),
+    ("open python.org and also open wikipedia.org", "open_url", True),
+    ("the weather in Oslo; the weather in Bergen", "get_weather", True),
+    ("gcd of 12 and 15", "calculate", False),             # one call with two numbers
+    ("the weather in Oslo and Bergen", "get_weather", False),  # a list: spread, not split
+])
+def test_each_clause_must_be_a_whole_call_to_split(request_, name, whole):
+    from smol_tools.tools.agent.loop import _CLAUSE_BREAK, _covers
+    clauses = [c for c in _CLAUSE_BREAK.split(request_) if c.strip()]
+    assert len(clauses) == 2
+    assert all(_covers(c, F[name], set()) for c in clauses) is whole
+
+
+def test_a_list_of_enum_values_holds_every_value_named():
+    from smol_tools.tools.agent.loop import _every_named
+    info = from_schema({"name": "movie_info", "description": "Facts about a movie.",
+                        "parameters": {"type": "object", "properties": {
+                            "title": {"type": "string"},
+                            "facts": {"type": "array", "items": {
+                                "type": "string", "enum": ["box_office", "cast", "runtime"]}}},
+                            "required": ["title", "facts"]}}, "test")
+    args = {"title": "Heat", "facts": ["runtime"]}
+    assert _every_named(info, "the runtime and the box office of Heat", args)["facts"] == [
+        "runtime", "box_office"]
+
+
+def test_free_text_units_are_singular():
+    from smol_tools.tools.agent.loop import _units_singular
+    recipe = from_schema({"name": "recipe_convert", "description": "Convert kitchen units.",
+                          "parameters": {"type": "object", "properties": {
+                              "value": {"type": "number"}, "from_unit": {"type": "string"},
+                              "to_unit": {"type": "string"}},
+                              "required": ["value", "from_unit", "to_unit"]}}, "test")
+    args = {"value": 3, "from_unit": "tablespoons", "to_unit": "fluid ounces"}
+    assert _units_singular(recipe, args) == {
+        "value": 3, "from_unit": "tablespoon", "to_unit": "fluid ounce"}

@@ -186,6 +186,9 @@ _SHAPES = [
     ("date", _words("date day"), _DATE),
     ("email", {"email", "mail"}, re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")),
     ("year", {"year"}, re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")),
+    ("month", {"month"}, re.compile(
+        r"\b(?:January|February|March|April|May|June|July|August|September|October|November"
+        r"|December)\b")),
 ]
 
 
@@ -319,6 +322,7 @@ _RESTRICTING = {
     "url": _words("url link website"),
     "date": _words("date"),
     "email": _words("email"),
+    "month": {"month"},
 }
 
 
@@ -690,6 +694,39 @@ def _beside(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any
     return out
 
 
+def _units_singular(func: Function, args: dict[str, Any]) -> dict[str, Any]:
+    """A free-text unit is named in the singular ("tablespoon" for "2 tablespoons"), the way
+    unit parameters take them; an enum keeps its own spelling."""
+    props = func.parameters.get("properties", {})
+    out = dict(args)
+    for param, value in args.items():
+        prop = props.get(param, {})
+        if "unit" in param.lower().split("_") and isinstance(value, str) \
+                and value.strip().lower() not in ("unit", "units") and "enum" not in prop:
+            out[param] = " ".join(value.split()[:-1] + [_singular(value.split()[-1])])
+    return out
+
+
+def _every_named(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A list of enum values holds every value the request names, not just the first: "the
+    average rating and the age range" is both."""
+    props = func.parameters.get("properties", {})
+    taken = {str(v).lower() for k, v in args.items() if not isinstance(v, list)}
+    out = dict(args)
+    for param, value in args.items():
+        items = props.get(param, {}).get("items")
+        if not isinstance(value, list) or not isinstance(items, dict) or "enum" not in items:
+            continue
+        named = [v for v in _mentioned_enum(items["enum"], request) if str(v).lower() not in taken]
+        lowered = request.lower().replace("-", " ")
+        named.sort(key=lambda v: lowered.find(str(v).lower().replace("_", " ")))
+        if len(named) > len(value) and {json.dumps(v) for v in value} <= {
+            json.dumps(v) for v in named
+        }:
+            out[param] = named
+    return out
+
+
 def spread(func: Function, request: str, args: dict[str, Any]) -> list[dict[str, Any]]:
     """One call per item when the request lists several values for a one-value parameter
     ("the weather in Paris and Rome")."""
@@ -762,7 +799,16 @@ def _in_units(func: Function, request: str, args: dict[str, Any]) -> dict[str, A
 
 
 def _singular(word: str) -> str:
-    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+    """"tablespoons" -> "tablespoon", "inches" -> "inch", "feet" -> "foot"; "celsius" stays."""
+    if word == "feet":
+        return "foot"
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if re.search(r"(?:ch|sh|x|ss)es$", word):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
 
 
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:%|percent\b)", re.IGNORECASE)
@@ -840,21 +886,104 @@ def _drop_echoes(func: Function, request: str, args: dict[str, Any]) -> dict[str
 def decide(
     engine: Engine, request: str, functions: Sequence[Function], *, parallel: bool = False
 ) -> Decision:
-    """The calls to make for `request` (none when no function fits); with `parallel`, one call
-    per item when the request lists several values for one parameter."""
+    """The calls to make for `request` (none when no function fits). With `parallel`: one call
+    per clause when each clause of the request is a whole call ("convert 100 km/h to mph and
+    65 mph to km/h"), and one call per item when it lists several values for one parameter."""
     decision = choose(engine, request, functions)
     if not decision.calls:
         return decision
     by_name = {f.name: f for f in functions}
     func = by_name[decision.calls[0].name]
-    schema = argument_schema(func, request)
-    args = place_values(func, request, fill(engine, request, func, schema), schema)
-    args = _fractions(func, request, _drop_echoes(func, request, complete(request, args)))
-    args = _dates_as_described(func, _beside(func, request, _signed(func, request, args)))
-    args = _in_units(func, request, args)
+    args = arguments(engine, request, func)
+    if parallel:
+        numeric = {k for k, v in args.items() if isinstance(v, (int, float))}
+        plan = _clause_calls(engine, request, functions, func, numeric)
+        if plan:
+            decision.calls = [
+                Call(f.name, a) for f, clause in plan for a in spread(f, clause, arguments(
+                    engine, clause, f))
+            ]
+            return decision
     calls = spread(func, request, args) if parallel else [args]
     decision.calls = [Call(func.name, a) for a in calls]
     return decision
+
+
+def arguments(engine: Engine, request: str, func: Function) -> dict[str, Any]:
+    """The arguments of one call of `func` for `request`: filled under the grammar, then
+    placed, completed and written the way the parameters ask."""
+    schema = argument_schema(func, request)
+    args = place_values(func, request, fill(engine, request, func, schema), schema)
+    args = _fractions(func, request, _drop_echoes(func, request, complete(request, args)))
+    args = _units_singular(func, _every_named(func, request, args))
+    args = _dates_as_described(func, _beside(func, request, _signed(func, request, args)))
+    return _in_units(func, request, args)
+
+
+# Where a request may pass from one call to the next: a sentence end, ";", "and", "also",
+# "then", "plus" (clauses are joined again until each holds a whole call).
+_CLAUSE_BREAK = re.compile(
+    r"(?<=[.?!])\s+|\s*;\s*|,?\s+(?:and|then|also|plus)\s+(?:also\s+|then\s+)?", re.I
+)
+
+
+def _clause_calls(
+    engine: Engine, request: str, functions: Sequence[Function], func: Function, used: set[str]
+) -> list[tuple[Function, str]]:
+    """(function, clause) for each clause of a request that asks for several whole calls ("6
+    feet and 80 kg, also 5.6 feet and 60 kg"): pieces are joined until each holds a value for
+    every required parameter, and as many numbers as the call for the whole request has
+    (`used`); [] when there are not two such clauses (then it is one call: "the gcd of 12 and 15",
+    "a number between 1 and 10", "restaurants with Italian and Chinese food in Seattle")."""
+    pieces = [c for c in _CLAUSE_BREAK.split(request.strip()) if c and c.strip()]
+    plan: list[tuple[Function, str]] = []
+    clause = ""
+    bare = context = False  # a clause with no values; a clause that names no function
+    for piece in pieces:
+        clause = f"{clause} {piece}".strip()
+        chosen = choose(engine, clause, functions).calls
+        own = next((f for f in functions if chosen and f.name == chosen[0].name), None)
+        need = used if own in (None, func) else set()
+        if _covers(clause, own or func, need, bool(own)):
+            bare |= not _covers(clause, own or func, need)
+            context |= own is None
+            plan.append((own or func, clause))
+            clause = ""
+    if clause and plan:  # a tail that is no call of its own belongs to the last one
+        own, last = plan.pop()
+        plan.append((own, f"{last} {clause}"))
+    if bare and context:  # "My colleague is in Sydney. What time is it there?" is one call
+        return []
+    return plan if len(plan) > 1 else []
+
+
+def _covers(clause: str, func: Function, used: set[str], named_by_clause: bool = False) -> bool:
+    """Whether a clause holds a value of its own for every required (or `used`) parameter: as
+    many numbers as number parameters, as many names, codes, places or addresses as free text
+    parameters, as many named enum values as enum parameters; and at least one value at all,
+    unless the clause itself asks for a function that needs none ("what's today's date")."""
+    props = func.parameters.get("properties", {})
+    params = list(dict.fromkeys([*func.required, *sorted(used)]))
+    numbers, _ = request_values(clause)
+    strong = set(_names(clause)) | set(_specials(clause))
+    strong |= {m.group() for _, _, pattern in _SHAPES[1:4] for m in pattern.finditer(clause)}
+    if any(set(p.lower().split("_")) & _PLACE_WORDS for p in params):
+        strong |= set(_placed(clause))
+    need = {"number": 0, "string": 0, "enum": 0}
+    named: list[Any] = []
+    for name in params:
+        prop = props.get(name, {})
+        if "enum" in prop:
+            need["enum"] += 1
+            named += [v for v in _mentioned_enum(prop["enum"], clause) if v not in named]
+        elif _item_kind(prop) in need:
+            need[str(_item_kind(prop))] += 1
+    if not (numbers or strong or named):
+        return named_by_clause and not any(need.values())
+    return (
+        len(numbers) >= need["number"] and len(strong) >= need["string"]
+        and len({str(v).lower() for v in named}) >= need["enum"]
+    )
 
 
 # -- running ----------------------------------------------------------------------------------
