@@ -367,7 +367,7 @@ def argument_schema(func: Function, request: str) -> dict[str, Any]:
                     else [c for c in candidates if c in proper or _all_proper(c, proper)]
                 )
                 if set(name.lower().split("_")) & _PLACE_WORDS:
-                    candidates += _placed(request)  # "in California" for a region
+                    candidates += _placed(request)  # "in Nevada" for a region
             if not _mentioned(prop, request, numbers, candidates):
                 continue
             if "enum" in prop:
@@ -625,7 +625,7 @@ def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
 
 
 _KIND_WORDS = {"type", "kind", "category", "style", "class"}  # room_type: "a single room"
-_KEY_WORDS = {"id", "code", "number", "no", "sku", "isbn"}  # patient_id: "patient id 546382"
+_KEY_WORDS = {"id", "code", "number", "no", "sku", "isbn"}  # order_id: "order id 77123"
 _PLACE_WORDS = {
     "location", "city", "place", "region", "area", "address", "destination", "country", "state",
     "timezone", "zone",
@@ -633,7 +633,7 @@ _PLACE_WORDS = {
 
 
 def _placed(request: str) -> list[str]:
-    """What the request gives as places: names after "in", "at", "near" ("in San Francisco"),
+    """What the request gives as places: names after "in", "at", "near" ("in Buenos Aires"),
     or a lower-case word there ("time in tokyo")."""
     names = [
         n for n in _names(request)
@@ -653,8 +653,8 @@ def _placed(request: str) -> list[str]:
 
 def _beside(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
     """Values the request writes right beside the parameter's noun, which beat the model's
-    guess: the word before it for a kind ("a luxury room" for room_type), the code after it
-    for a key ("ID rs6034464" for snp_id); and the whole "Denver, Colorado" for a place."""
+    guess: the word before it for a kind ("a twin room" for room_type), the code after it
+    for a key ("id AB1234" for booking_id); and the whole "Lyon, France" for a place."""
     props = func.parameters.get("properties", {})
     tokens = _tokens(request)
     lowered = [t.lower() for t in tokens]
@@ -688,14 +688,14 @@ def _beside(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any
         near = {t.lower() for i in range(len(tokens)) if _words(tokens[i]) & nouns
                 for t in tokens[max(0, i - 2) : i]}
         if words[-1] in _KIND_WORDS and value.lower() in near:
-            continue  # "major" of "a major chord progression" is as good as "chord"
+            continue  # "deluxe" of "a deluxe twin room" is as good as "twin"
         if len(found) == 1 and found[0].lower() not in taken:
             out[param] = found[0]
     return out
 
 
 def _units_singular(func: Function, args: dict[str, Any]) -> dict[str, Any]:
-    """A free-text unit is named in the singular ("tablespoon" for "2 tablespoons"), the way
+    """A free-text unit is named in the singular ("cup" for "2 cups"), the way
     unit parameters take them; an enum keeps its own spelling."""
     props = func.parameters.get("properties", {})
     out = dict(args)
@@ -709,7 +709,7 @@ def _units_singular(func: Function, args: dict[str, Any]) -> dict[str, Any]:
 
 def _every_named(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
     """A list of enum values holds every value the request names, not just the first: "the
-    average rating and the age range" is both."""
+    runtime and the box office" is both."""
     props = func.parameters.get("properties", {})
     taken = {str(v).lower() for k, v in args.items() if not isinstance(v, list)}
     out = dict(args)
@@ -799,7 +799,7 @@ def _in_units(func: Function, request: str, args: dict[str, Any]) -> dict[str, A
 
 
 def _singular(word: str) -> str:
-    """"tablespoons" -> "tablespoon", "inches" -> "inch", "feet" -> "foot"; "celsius" stays."""
+    """"cups" -> "cup", "inches" -> "inch", "feet" -> "foot"; "celsius" stays."""
     if word == "feet":
         return "foot"
     if word.endswith("ies") and len(word) > 4:
@@ -847,7 +847,7 @@ def _dates_as_described(func: Function, args: dict[str, Any]) -> dict[str, Any]:
         date = _parse_date(value) if isinstance(value, str) else None
         day_first = re.match(r"\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]", str(value))
         if date is not None and (wanted or day_first):
-            # as described, or ISO for a day-first "10th December 2022"
+            # as described, or ISO for a day-first "3rd June 2025"
             out[param] = date.strftime(wanted[0] if wanted else "%Y-%m-%d")
     return out
 
@@ -861,7 +861,7 @@ def _drop_echoes(func: Function, request: str, args: dict[str, Any]) -> dict[str
     for param, value in args.items():
         if param in func.required or isinstance(value, (bool, dict)) or value is None:
             continue
-        if isinstance(value, list):  # a list of echoes: "soup" as an ingredient of a soup
+        if isinstance(value, list):  # a list of echoes: "curry" as an extra of a curry
             others = " ".join(str(v) for k, v in args.items() if k != param).lower().split()
             if value and all(_contains(others, str(v).lower().split()) for v in value):
                 out.pop(param, None)
@@ -933,8 +933,8 @@ def _clause_calls(
     """(function, clause) for each clause of a request that asks for several whole calls ("6
     feet and 80 kg, also 5.6 feet and 60 kg"): pieces are joined until each holds a value for
     every required parameter, and as many numbers as the call for the whole request has
-    (`used`); [] when there are not two such clauses (then it is one call: "the gcd of 12 and 15",
-    "a number between 1 and 10", "restaurants with Italian and Chinese food in Seattle")."""
+    (`used`); [] when there are not two such clauses (then it is one call: "the mean of 7 and 9",
+    "a number between 1 and 10", "a hotel with a pool and a gym in Oslo")."""
     pieces = [c for c in _CLAUSE_BREAK.split(request.strip()) if c and c.strip()]
     plan: list[tuple[Function, str]] = []
     clause = ""

@@ -20,7 +20,7 @@ _STOP = set(
 _PUNCT = ".,;:!?\"'`"
 _BREAKS = ".,;:!?"  # punctuation that ends a value
 _JOINERS = {"and", "or", "&"}
-# a unit may follow a number directly (5C, 440Hz, 298K); exponents count (1e-9)
+# a unit may follow a number directly (5C, 50Hz, 298K); exponents count (1e-9)
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d.,]\d)")
 # dates are strings, never numbers ("2025-01-15" is not 2025, 1 and 15); clock times are
 # strings too, and also their hours and minutes
@@ -37,7 +37,7 @@ _EXPRESSION = re.compile(
     rf"{_OPERAND}(?:\s*(?:\*\*|[-+*/^x\u00d7]|% of)\s*{_OPERAND})+"
     r"|\b[a-z]+\(\s*-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)*\s*\)"  # sqrt(729), max(3, 9)
 )
-# a polynomial in one variable: "3x^2 + 2x - 1", "x**3"; its numbers are no values of their own
+# a polynomial in one variable: "4x^3 - 5x + 2", "x**3"; its numbers are no values of their own
 _TERM = r"(?:\d+(?:\.\d+)?\*?)?[xyzt](?:\s*(?:\^|\*\*)\s*\d+)?(?![\w(])|\d+(?:\.\d+)?(?!\w|\.\d)"
 _POLYNOMIAL = re.compile(
     rf"(?<![\w^*])(?:[-+]\s*)?(?:{_TERM})(?:\s*[-+*/]\s*(?:{_TERM}))*"
@@ -172,7 +172,7 @@ def _numbers(request: str) -> list[int | float]:
         following = raw[i + 1].lower().strip(_PUNCT) if i + 1 < len(raw) else ""
         if word in _NUMBER_WORDS and following and following not in _STOP:
             if _counts_list(raw[i + 1 : i + 9], _NUMBER_WORDS[word]):
-                continue  # "the two sides 4 and 5": the values are 4 and 5, not 2
+                continue  # "two readings, 7 and 9": the values are 7 and 9, not 2
             numbers.append(_NUMBER_WORDS[word])
     return list(dict.fromkeys(numbers))
 
@@ -181,8 +181,8 @@ _AMOUNT_LIST = re.compile(r"\d[\w.]*(?:,\s*\d[\w.]*)*,?\s+and\s+\d[\w.]*")
 
 
 def _counts_list(following: list[str], count: int) -> bool:
-    """Whether the words after a number word list that many amounts ("two notes of 440Hz and
-    880Hz"): then the number word counts the values and is not one."""
+    """Whether the words after a number word list that many amounts ("two tones of 50Hz and
+    60Hz"): then the number word counts the values and is not one."""
     m = _AMOUNT_LIST.search(" ".join(following))
     return m is not None and len(re.findall(r"\d[\w.]*", m.group())) == count
 
@@ -229,7 +229,7 @@ def request_values(request: str) -> tuple[list[float], list[str]]:
                 continue  # a piece of an expression: only the whole one is a value
             crosses = any(r.rstrip(")\"'").endswith(tuple(_BREAKS)) for r in raw[i : i + n - 1])
             if crosses and not all(t in proper for t in tokens[i : i + n]):
-                continue  # "546382, retrieve" is two values; "Denver, Colorado" is one
+                continue  # "7731, ship" is two values; "Lyon, France" is one
             if gram not in grams:
                 grams.append(gram)
     return numbers, grams
@@ -444,7 +444,7 @@ def _parse_date(text: str) -> dt.date | None:
     if m and m.group(1)[:3].lower() in _MONTHS:
         parts = (m.group(3), str(_MONTHS.index(m.group(1)[:3].lower()) + 1), m.group(2))
     m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([A-Za-z]+),?\s+(\d{4})", text)
-    if m and m.group(2)[:3].lower() in _MONTHS:  # 10th December 2022
+    if m and m.group(2)[:3].lower() in _MONTHS:  # 3rd June 2025
         parts = (m.group(3), str(_MONTHS.index(m.group(2)[:3].lower()) + 1), m.group(1))
     try:
         return dt.date(int(parts[0]), int(parts[1]), int(parts[2])) if parts else None
