@@ -253,6 +253,8 @@ def test_cli_reports_bad_function_files_with_exit_2(tmp_path):
         ("random_number", {"minimum": 1, "maximum": 10})]),
     ("My colleague is in Sydney. What time is it there?", [
         ("get_current_time", {"timezone": "Sydney"})]),
+    ("A bill from 2026-02-10 is due 20 days later. What's the due date?", [
+        ("add_days", {"date": "2026-02-10", "days": 20})]),
 ])
 def test_each_whole_clause_is_its_own_call(real_engine, request_, calls):
     from smol_tools.tools.agent import builtins

@@ -33,6 +33,7 @@ from smol_tools.tools.agent.registry import Registry, from_callable, validate_ar
 EVAL_FILE = Path(__file__).resolve().parent.parent / "assets/data/agent/builtin_eval.jsonl"
 HELDOUT_FILE = EVAL_FILE.with_name("builtin_heldout.jsonl")
 HELDOUT2_FILE = EVAL_FILE.with_name("builtin_heldout2.jsonl")
+HELDOUT3_FILE = EVAL_FILE.with_name("builtin_heldout3.jsonl")
 
 
 @pytest.fixture(scope="module")
@@ -449,7 +450,7 @@ def _eval_items(path: Path = EVAL_FILE) -> list[dict]:
 
 
 @pytest.mark.parametrize("path, size, plain", [
-    (EVAL_FILE, 45, 8), (HELDOUT_FILE, 40, 6), (HELDOUT2_FILE, 50, 5)
+    (EVAL_FILE, 45, 8), (HELDOUT_FILE, 40, 6), (HELDOUT2_FILE, 50, 5), (HELDOUT3_FILE, 60, 7)
 ])
 def test_eval_files_are_well_formed(registry, path, size, plain):
     items = _eval_items(path)
@@ -469,7 +470,7 @@ def test_eval_files_are_well_formed(registry, path, size, plain):
     assert sum(1 for item in items if not item["calls"]) >= plain
 
 
-@pytest.mark.parametrize("path", [EVAL_FILE, HELDOUT_FILE, HELDOUT2_FILE])
+@pytest.mark.parametrize("path", [EVAL_FILE, HELDOUT_FILE, HELDOUT2_FILE, HELDOUT3_FILE])
 def test_eval_calls_run(opened, monkeypatch, path):
     """Every expected offline call runs: the eval asks for things the built-ins can do."""
     for item in _eval_items(path):

@@ -367,3 +367,17 @@ def test_free_text_units_are_singular():
     args = {"value": 3, "from_unit": "tablespoons", "to_unit": "fluid ounces"}
     assert _units_singular(recipe, args) == {
         "value": 3, "from_unit": "tablespoon", "to_unit": "fluid ounce"}
+
+
+def test_spoken_arithmetic_dice_and_currency_signs_are_values():
+    from smol_tools.tools.agent.values import _mentioned_enum
+    assert "6 times 7" in request_values("what is 6 times 7")[1]
+    assert "square root of 81" in request_values("the square root of 81?")[1]
+    assert request_values("roll a d12")[0] == [12]
+    assert request_values("roll 3d8")[0] == [3, 8]
+    assert _mentioned_enum(["\u00a3", "yen"], "\u00a3250 to yen?") == ["\u00a3", "yen"]
+
+
+def test_a_duration_in_other_units_tells_of_a_days_parameter():
+    assert evidence("the date two weeks from now", F["add_days"]) >= 1
+    assert relevance("how cold is it in Toronto?", F["get_weather"]) > 0

@@ -244,12 +244,12 @@ def _evaluate(node: ast.AST) -> Any:
 
 
 def calculate(expression: str) -> int | float:
-    """Calculate or evaluate a math expression: plus, minus, multiply, divide, power, percent, sqrt.
+    """Calculate a math expression: plus, minus, multiply, divide, power, percent, root, sqrt.
 
     Args:
-        expression: the arithmetic, e.g. 2 * (3 + 4), 15% of 80 or sqrt(16); allowed: numbers,
-            + - * / // % ** ^, parentheses, sqrt sin cos tan log log10 exp abs round min max
-            floor ceil, pi, e
+        expression: the arithmetic, e.g. 2 * (3 + 4), 15% of 80, sqrt(16) or 7 x 8;
+            allowed: numbers, + - * / // % ** ^, parentheses, sqrt sin cos tan log log10 exp
+            abs round min max floor ceil, pi, e
     """
     if len(expression) > _MAX_EXPRESSION:
         raise ValueError(f"the expression is longer than {_MAX_EXPRESSION} characters")
@@ -406,7 +406,7 @@ def roll_dice(sides: int = 6, count: int = 1) -> dict[str, Any]:
     """Roll a die or several dice and give each roll and the total.
 
     Args:
-        sides: faces on each die
+        sides: faces on each die ("d20" is a 20-sided die)
         count: how many dice to roll
     """
     if not 2 <= sides <= 1000:

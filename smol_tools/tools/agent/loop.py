@@ -102,7 +102,9 @@ def relevance(request: str, func: Function) -> int:
     name = _words(func.name.replace("_", " ").replace(".", " ")) - _GENERIC
     named = len(words & name) > _NAME_SHARE * len(name) if name else False
     described = (words & _doc_words(func, params=False)) - _GENERIC
-    if not named and len(described) + evidence(request, func) < _DESCRIPTION_WORDS:
+    # a place for a required city counts here, not when choosing: "how cold is it in Toronto"
+    city = any(p.lower().split("_")[-1] == "city" for p in func.required) and bool(_placed(request))
+    if not named and len(described) + evidence(request, func) + city < _DESCRIPTION_WORDS:
         return 0
     return len(words & _doc_words(func))
 
@@ -169,13 +171,20 @@ def evidence(request: str, func: Function) -> int:
 
 
 def _counted(param: str, request: str) -> bool:
-    """Whether the request counts what the parameter is named for: "7 days" for days."""
+    """Whether the request counts what the parameter is named for: "7 days" for days, or
+    "two weeks" (a duration in other units)."""
     name = _words(param.replace("_", " ")) - _GENERIC
+    units = {_singular(w) for w in param.lower().split("_")}
     tokens = _tokens(request)
-    return any(
-        _plain_number(t) and _words(tokens[i + 1]) & name
-        for i, t in enumerate(tokens[:-1])
-    )
+    for i, token in enumerate(tokens[:-1]):
+        if _number_at(token) is None:
+            continue
+        after = _singular(tokens[i + 1].lower())
+        if _words(tokens[i + 1]) & name or any(
+            after in table and units & set(table) for table in (_SECONDS, _MONTHS_IN)
+        ):
+            return True
+    return False
 
 
 # Values whose shape tells what they are, and the words of a parameter that takes them.
@@ -938,14 +947,17 @@ def _clause_calls(
     pieces = [c for c in _CLAUSE_BREAK.split(request.strip()) if c and c.strip()]
     plan: list[tuple[Function, str]] = []
     clause = ""
-    bare = context = False  # a clause with no values; a clause that names no function
+    bare = valued = context = False  # clauses with no values, with values, naming no function
     for piece in pieces:
         clause = f"{clause} {piece}".strip()
         chosen = choose(engine, clause, functions).calls
         own = next((f for f in functions if chosen and f.name == chosen[0].name), None)
         need = used if own in (None, func) else set()
         if _covers(clause, own or func, need, bool(own)):
-            bare |= not _covers(clause, own or func, need)
+            valueless = not _covers(clause, own or func, need)
+            if valueless and valued:
+                return []  # a bare question after a call asks about it: "What's the due date?"
+            bare, valued = bare or valueless, valued or not valueless
             context |= own is None
             plan.append((own or func, clause))
             clause = ""

@@ -33,9 +33,12 @@ _DAY = rf"\d{{4}}[-/]\d{{1,2}}[-/]\d{{1,2}}|\d{{1,2}}[-/]\d{{1,2}}[-/]\d{{2,4}}|
 _CALENDAR = re.compile(rf"\b(?:{_DAY})\b", re.IGNORECASE)
 _DATE = re.compile(rf"\b(?:{_DAY}|\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s?[ap]m)?)\b", re.IGNORECASE)
 _OPERAND = r"(?:[a-z]+)?\(*-?\d+(?:\.\d+)?%?\)*"
+_SPOKEN = r"times|plus|minus|multiplied by|divided by|to the power of|mod(?:ulo)?"
 _EXPRESSION = re.compile(
-    rf"{_OPERAND}(?:\s*(?:\*\*|[-+*/^x\u00d7]|% of)\s*{_OPERAND})+"
+    rf"{_OPERAND}(?:\s*(?:\*\*|[-+*/^x\u00d7]|% of)\s*{_OPERAND}|\s+(?:{_SPOKEN})\s+{_OPERAND})+"
     r"|\b[a-z]+\(\s*-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)*\s*\)"  # sqrt(729), max(3, 9)
+    r"|\b(?:square root of|sqrt|cube root of)\s+\d+(?:\.\d+)?",
+    re.IGNORECASE,
 )
 # a polynomial in one variable: "4x^3 - 5x + 2", "x**3"; its numbers are no values of their own
 _TERM = r"(?:\d+(?:\.\d+)?\*?)?[xyzt](?:\s*(?:\^|\*\*)\s*\d+)?(?![\w(])|\d+(?:\.\d+)?(?!\w|\.\d)"
@@ -166,6 +169,8 @@ def _numbers(request: str) -> list[int | float]:
         numbers.append(_as_number(value))
         if rest.startswith("%") or following in ("percent", "%"):
             numbers.append(_as_number(round(value / 100, 10)))
+    for m in re.finditer(r"\b(\d*)d(\d+)\b", masked):  # dice: "a d20", "2d6"
+        numbers += [int(n) for n in m.groups() if n]
     raw = request.split()
     for i, word in enumerate(raw):  # "one child", not "pick one at random"
         word = word.lower()
@@ -268,7 +273,8 @@ def _mentioned_enum(values: Sequence[Any], request: str) -> list[Any]:
     """The enum values the request names, as whole words or phrases ("c" is not in "cup"), or
     misspelt ("celcius"); not one that is only part of another it names ("dollars" of "us
     dollars")."""
-    tokens = [t.lower() for t in _tokens(request.replace("-", " "))]
+    spaced = re.sub(r"([$\u00a3\u20ac\u00a5])", r" \1 ", request.replace("-", " "))  # "£250"
+    tokens = [t.lower() for t in _tokens(spaced)]
     text = " " + " ".join(tokens) + " "
     spelled = {v: " " + str(v).lower().replace("_", " ").replace("-", " ") + " " for v in values}
     named = [v for v in values if spelled[v] in text]
