@@ -262,3 +262,25 @@ def test_each_whole_clause_is_its_own_call(real_engine, request_, calls):
     functions = [from_callable(fn) for fn in builtins.BUILTINS]
     decision = decide(real_engine, request_, functions, parallel=True)
     assert [(c.name, c.arguments) for c in decision.calls] == calls
+
+
+def test_an_answer_that_misquotes_the_results_is_replaced_by_them():
+    from smol_tools.tools.agent.loop import grounded, render
+    calls = [Call("add_days", {}, result={"date": "2026-12-09", "weekday": "Wednesday"},
+                  status="ok")]
+    request_ = "what's the date two weeks from now"
+    assert grounded("It is Wednesday, December 9, 2026.", request_, calls)
+    assert not grounded("It is December 25, 2026.", request_, calls)
+    assert not grounded("The add_days function says so.", request_, calls)
+    speed = [Call("convert_units", {}, result={"value": 62.137119, "unit": "mph"}, status="ok")]
+    assert grounded("That is about 62.14 mph.", "100 km/h in mph", speed)
+    assert not grounded("That is 60 mph.", "100 km/h in mph", speed)
+    assert render(calls + [Call("open_url", {}, error="declined", status="declined")]) == (
+        "date: 2026-12-09, weekday: Wednesday\nopen_url: declined")
+
+
+def test_a_wrong_answer_is_never_shown():
+    engine = FakeEngine(['{"restaurant": "Nopa", "people": 4}', "Booked Nopa for 6 people."])
+    result = Agent(engine, [from_callable(book_table)]).run("book a table at Nopa for 4")
+    assert result.calls[0].result == "booked Nopa for 4"
+    assert result.run.text() == "booked Nopa for 4"  # the results, not the model's "6"

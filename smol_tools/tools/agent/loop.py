@@ -1100,6 +1100,8 @@ class Agent:
             for call in fresh:
                 seen.add(json.dumps([call.name, call.arguments], sort_keys=True))
                 calls.append(run_call(call, self.functions, allow=self.allow))
+            if all(c.status == "ok" for c in fresh):
+                break  # done: another round would only re-read the same request
             # Each function serves once per request: a small model would otherwise repeat it.
             used = {c.name for c in calls}
             pending = [f for f in pending if f.name not in used]
@@ -1132,7 +1134,46 @@ class Agent:
                     "content": prompts["answer_user"].format(request=request, results=results),
                 },
             ]
-            yield from run.stream(messages, max_sentences=3)
+            # The model words the answer; shown only when every number and date in it is in
+            # the results or the request (a 135M model misquotes them), else the results are.
+            answer = "".join(run.stream(messages, max_sentences=3))
+            yield answer if grounded(answer, request, calls) else render(calls)
 
         return ToolRun(engine, body)
+
+
+def render(calls: Sequence[Call]) -> str:
+    """The calls' results as plain text, one line per call."""
+    lines = []
+    for call in calls:
+        if call.status != "ok":
+            lines.append(f"{call.name}: {call.error or call.status}")
+        elif isinstance(call.result, dict):
+            lines.append(", ".join(f"{k}: {v}" for k, v in call.result.items()))
+        elif isinstance(call.result, list):
+            lines.append(", ".join(map(str, call.result)))
+        else:
+            lines.append(str(call.result))
+    return "\n".join(lines)
+
+
+def grounded(answer: str, request: str, calls: Sequence[Call]) -> bool:
+    """Whether every number and date the answer states is in the results or the request
+    (rounding allowed: 62.14 for 62.137119); and it does not talk about functions."""
+    if not answer.strip() or re.search(r"\bfunctions?\b|_\w+\(", answer):
+        return False
+    source = request + " " + json.dumps([c.result for c in calls], default=str)
+    dates = {d for d in (_parse_date(m.group()) for m in _DATE.finditer(source)) if d}
+    for m in _DATE.finditer(answer):
+        date = _parse_date(m.group())
+        if date is not None and date not in dates:
+            return False
+    known = [float(n.replace(",", "")) for n in re.findall(r"-?\d[\d,]*(?:\.\d+)?", source)]
+    for text in re.findall(r"-?\d[\d,]*(?:\.\d+)?", _DATE.sub(" ", answer)):
+        value = float(text.replace(",", ""))
+        places = len(text.split(".")[1]) if "." in text else 0
+        if not any(abs(round(k, places) - value) < 10 ** -places / 2 + 1e-9 or abs(k) == abs(value)
+                   for k in known):
+            return False
+    return True
 
