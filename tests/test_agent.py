@@ -10,13 +10,9 @@ import pytest
 
 from smol_tools.engine.fake import FakeEngine
 from smol_tools.errors import UsageError
-from smol_tools.tools.agent.loop import (
-    Agent,
-    Call,
-    argument_schema,
-    relevance,
-    run_call,
-)
+from smol_tools.tools.agent.choose import Call, relevance
+from smol_tools.tools.agent.fill import argument_schema
+from smol_tools.tools.agent.loop import Agent, run_call
 from smol_tools.tools.agent.registry import (
     ArgumentError,
     Registry,

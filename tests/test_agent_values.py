@@ -4,16 +4,13 @@ logic, no model."""
 import pytest
 
 from smol_tools.tools.agent.builtins import BUILTINS
-from smol_tools.tools.agent.loop import (
+from smol_tools.tools.agent.choose import evidence, relevance
+from smol_tools.tools.agent.fill import _flag, argument_schema, restrict
+from smol_tools.tools.agent.finish import (
     _drop_echoes,
-    _flag,
     _fractions,
-    argument_schema,
     complete,
-    evidence,
     place_values,
-    relevance,
-    restrict,
     spread,
 )
 from smol_tools.tools.agent.registry import from_callable, from_schema, validate_arguments
@@ -206,7 +203,7 @@ def test_an_amount_with_its_unit_is_no_name():
 
 
 def test_counting_backwards_is_negative_where_the_parameter_allows_it():
-    from smol_tools.tools.agent.loop import _signed
+    from smol_tools.tools.agent.finish import _signed
     args = {"date": "2025-12-01", "days": 45}
     assert _signed(F["add_days"], "which date was 45 days before 2025-12-01", args)["days"] == -45
     assert _signed(F["add_days"], "45 days after 2025-12-01", args)["days"] == 45
@@ -269,7 +266,7 @@ def _hotel() -> object:
 
 
 def test_values_beside_the_parameters_noun_beat_the_models_guess():
-    from smol_tools.tools.agent.loop import _beside
+    from smol_tools.tools.agent.finish import _beside
     hotel = _hotel()
     request_ = "Book a twin room, booking id AB1234, in Austin, Texas"
     args = {"room_type": "Book", "booking_id": "booking", "city": "Austin"}
@@ -286,7 +283,7 @@ def test_a_place_after_in_is_offered_to_an_optional_place_parameter():
 
 
 def test_day_first_dates_are_one_value_written_iso():
-    from smol_tools.tools.agent.loop import _dates_as_described
+    from smol_tools.tools.agent.finish import _dates_as_described
     _, strings = request_values("check in on 3rd June 2025 please")
     assert "3rd June 2025" in strings
     args = _dates_as_described(_hotel(), {"check_in": "3rd June 2025"})
@@ -318,7 +315,7 @@ def test_an_expression_parameter_takes_the_expression():
 
 
 def test_durations_in_other_units_are_converted_to_the_parameters_unit():
-    from smol_tools.tools.agent.loop import _in_units, _signed
+    from smol_tools.tools.agent.finish import _in_units, _signed
     request_ = "what was the date two weeks ago"
     args = _signed(F["add_days"], request_, {"date": "today", "days": 2})
     assert _in_units(F["add_days"], request_, args) == {"date": "today", "days": -14}
@@ -345,7 +342,7 @@ def test_each_clause_must_be_a_whole_call_to_split(request_, name, whole):
 
 
 def test_a_list_of_enum_values_holds_every_value_named():
-    from smol_tools.tools.agent.loop import _every_named
+    from smol_tools.tools.agent.finish import _every_named
     info = from_schema({"name": "movie_info", "description": "Facts about a movie.",
                         "parameters": {"type": "object", "properties": {
                             "title": {"type": "string"},
@@ -358,7 +355,7 @@ def test_a_list_of_enum_values_holds_every_value_named():
 
 
 def test_free_text_units_are_singular():
-    from smol_tools.tools.agent.loop import _units_singular
+    from smol_tools.tools.agent.finish import _units_singular
     recipe = from_schema({"name": "recipe_convert", "description": "Convert kitchen units.",
                           "parameters": {"type": "object", "properties": {
                               "value": {"type": "number"}, "from_unit": {"type": "string"},

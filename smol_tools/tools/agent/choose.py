@@ -1,0 +1,185 @@
+"""Choosing the function for a request: a candidate must be named by the request (most words
+of its name) or share telling words or values with its description, and have a value for every
+required parameter (else no call: answer in words); the model scores the remaining names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from smol_tools.engine.base import Engine, Message
+from smol_tools.prompts import load_prompts
+from smol_tools.tools.agent.params import (
+    _END_NAMES,
+    _SHAPES,
+    _START_NAMES,
+    _counted,
+    _described,
+    _implied,
+    _item_kind,
+    _kind,
+    _placed,
+    _value_strings,
+)
+from smol_tools.tools.agent.registry import Function
+from smol_tools.tools.agent.values import (
+    _GENERIC,
+    _enumeration,
+    _mentioned_enum,
+    _proper,
+    _words,
+    request_values,
+)
+
+_WORD_WEIGHT = 4.0  # log-probability points per shared content word when choosing
+
+
+_NAME_SHARE = 0.5  # a request names a function when it has more than this share of its name's words
+
+
+_DESCRIPTION_WORDS = 2  # shared description words (or telling values) that make a function relevant
+
+
+@dataclass
+class Call:
+    name: str
+    arguments: dict[str, Any]
+    result: Any = None
+    error: str | None = None
+    status: str = "planned"  # planned, ok, error, refused, declined, dry-run
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        if out["error"] is None:
+            del out["error"]
+        return out
+
+
+@dataclass
+class Decision:
+    calls: list[Call] = field(default_factory=list)
+
+
+def _doc_words(func: Function, *, params: bool = True) -> set[str]:
+    parts = [func.name.replace("_", " "), func.description]
+    for name, prop in func.parameters.get("properties", {}).items() if params else ():
+        parts += [name.replace("_", " "), str(prop.get("description", ""))]
+        parts += [str(v) for v in prop.get("enum", [])]
+    return _words(" ".join(parts))
+
+
+def relevance(request: str, func: Function) -> int:
+    """Content words the request shares with the function's name, description and parameters
+    (operators count as words: "17 * 3" shares "multiply" with a calculator); 0 unless the
+    request names what the function is named for (more than half of the words of its name
+    that are not generic verbs), or shares at least `_DESCRIPTION_WORDS` content words or
+    telling values with its description: "convert 5 km to miles" is not a request for
+    convert_image_format, however much "convert" they share."""
+    words = _words(request)
+    name = _words(func.name.replace("_", " ").replace(".", " ")) - _GENERIC
+    named = len(words & name) > _NAME_SHARE * len(name) if name else False
+    described = (words & _doc_words(func, params=False)) - _GENERIC
+    # a place for a required city counts here, not when choosing: "how cold is it in Toronto"
+    city = any(p.lower().split("_")[-1] == "city" for p in func.required) and bool(_placed(request))
+    if not named and len(described) + evidence(request, func) + city < _DESCRIPTION_WORDS:
+        return 0
+    return len(words & _doc_words(func))
+
+
+def callable_from(request: str, func: Function) -> bool:
+    """Whether the request holds a value for every required parameter: a request that names
+    no number cannot be a call of a function that needs one, however related its words."""
+    numbers, strings = request_values(request)
+    props = func.parameters.get("properties", {})
+    for name in func.required:
+        prop = props.get(name, {})
+        if "enum" in prop:
+            continue
+        kind = _item_kind(prop)
+        if kind == "number" and not numbers:
+            return False
+        if kind == "string" and not _value_strings(strings, func, name):
+            return False
+    return True
+
+
+def _takes_numbers(func: Function) -> bool:
+    """Whether any parameter takes a number (a request's numbers are meant for some function)."""
+    return any(_item_kind(p) == "number" for p in func.parameters.get("properties", {}).values())
+
+
+def evidence(request: str, func: Function) -> int:
+    """Distinct request values that tell of this function: enum values it names, and values
+    a parameter's description names."""
+    found: set[str] = set()
+    shapes = {kind for kind, _, pattern in _SHAPES if pattern.search(request)}
+    for name, prop in func.parameters.get("properties", {}).items():
+        if "enum" in prop:
+            found.update(str(v).lower() for v in _mentioned_enum(prop["enum"], request))
+        else:
+            found.update(t.lower() for t in _described(func, name, request))
+            about = _words(name.replace("_", " ") + " " + str(prop.get("description", "")))
+            found.update(kind for kind, words, _ in _SHAPES if about & words and kind in shapes)
+            if prop.get("type") == "array" and _enumeration(request):
+                found.add("list")  # "pizza, sushi or tacos" for a list of options
+            if _kind(prop) == "number" and _counted(name, request):
+                found.add(f"count:{name}")  # "in the next 7 days" for days
+    return len(found)
+
+
+def _pair_filled(request: str, func: Function) -> bool:
+    """A required from/to pair of free strings needs two values that are names, codes, dates
+    or words the description names ("today's date" is no pair of dates)."""
+    props = func.parameters.get("properties", {})
+    pair = [
+        p for p in func.required
+        if _kind(props.get(p, {})) == "string" and "enum" not in props[p]
+        and set(p.lower().split("_")) & (_START_NAMES | _END_NAMES)
+    ]
+    if len(pair) < 2:
+        return True
+    strong = set(_proper(request))
+    for p in pair:
+        strong.update(_described(func, p, request) + _implied(func, p))
+    return len(strong) >= 2
+
+
+def _signature(func: Function) -> str:
+    params = ", ".join(func.parameters.get("properties", {}))
+    return f"{func.name}({params}): {func.description}"
+
+
+def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decision:
+    """Pick the function for `request`; an empty decision means no function fits."""
+    shared = {f.name: relevance(request, f) for f in functions}
+    relevant = [
+        f for f in functions
+        if shared[f.name] > 0 and callable_from(request, f) and _pair_filled(request, f)
+    ]
+    decision = Decision()
+    if not relevant:
+        return decision
+    if len(relevant) == 1 or not engine.supports_scoring:
+        best = max(relevant, key=lambda f: shared[f.name])
+        decision.calls.append(Call(best.name, {}))
+        return decision
+    prompts = load_prompts("agent")
+    listing = "\n".join(_signature(f) for f in functions)
+    messages: list[Message] = [
+        {"role": "system", "content": prompts["choose_system"].format(functions=listing)},
+        {"role": "user", "content": request},
+    ]
+    scores = engine.score(messages, '{"function": "', [f'{f.name}"' for f in relevant])
+    # The model's preference, plus the words a request shares with each function: on its own
+    # the 135M model often prefers a name it has seen more of (add_days over days_between).
+    numbers = request_values(request)[0]
+    total = {
+        f.name: s
+        + _WORD_WEIGHT * (shared[f.name] + evidence(request, f))
+        - (_WORD_WEIGHT if numbers and not _takes_numbers(f) else 0.0)
+        for f, s in zip(relevant, scores, strict=True)
+    }
+    best = max(relevant, key=lambda f: total[f.name])
+    decision.calls.append(Call(best.name, {}))
+    return decision
