@@ -227,6 +227,7 @@ def test_exponents_and_counted_lists_are_no_values():
     assert request_values("a ball thrown at 12 m/s^2 for 40 meters")[0] == [12, 40]
     assert request_values("the mean of two readings, 7 and 9")[0] == [7, 9]
     assert request_values("book two rooms at the Ritz")[0] == [2]
+    assert request_values("convert 1e400 km to miles")[0] == []  # not a finite number
 
 
 def test_no_value_takes_a_piece_of_a_date_or_crosses_a_comma():
@@ -335,10 +336,10 @@ def test_a_lower_case_place_is_a_time_zone():
     ("the weather in Oslo and Bergen", "get_weather", False),  # a list: spread, not split
 ])
 def test_each_clause_must_be_a_whole_call_to_split(request_, name, whole):
-    from smol_tools.tools.agent.loop import _CLAUSE_BREAK, _covers
+    from smol_tools.tools.agent.loop import _CLAUSE_BREAK, _coverage
     clauses = [c for c in _CLAUSE_BREAK.split(request_) if c.strip()]
     assert len(clauses) == 2
-    assert all(_covers(c, F[name], set()) for c in clauses) is whole
+    assert all(_coverage(c, F[name], set()) == "values" for c in clauses) is whole
 
 
 def test_a_list_of_enum_values_holds_every_value_named():

@@ -11,8 +11,8 @@ from smol_tools.errors import EngineError
 from smol_tools.prompts import load_prompts
 from smol_tools.tools.agent.params import (
     _MAX_ITEMS,
-    _PLACE_WORDS,
     _described,
+    _is_place,
     _kind,
     _placed,
     _value_strings,
@@ -101,7 +101,7 @@ def argument_schema(func: Function, request: str) -> dict[str, Any]:
                     _described(func, name, request) if takes_text
                     else [c for c in candidates if c in proper or _all_proper(c, proper)]
                 )
-                if set(name.lower().split("_")) & _PLACE_WORDS:
+                if _is_place(name):
                     candidates += _placed(request)  # "in Nevada" for a region
             if not _mentioned(prop, request, numbers, candidates):
                 continue

@@ -15,11 +15,11 @@ from smol_tools.tools.agent.fill import (
 from smol_tools.tools.agent.params import (
     _END_NAMES,
     _MONTHS_IN,
-    _PLACE_WORDS,
     _SECONDS,
     _START_NAMES,
     _described,
     _implied,
+    _is_place,
     _kind,
     _singular,
 )
@@ -245,6 +245,10 @@ def _beside(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any
         taken = {str(v).lower() for k, v in args.items() if k != param}
         found: list[str] = []
         if words[-1] in _KIND_WORDS and nouns:
+            near = {t.lower() for i in range(len(tokens)) if _words(tokens[i]) & nouns
+                    for t in tokens[max(0, i - 2) : i]}
+            if value.lower() in near:
+                continue  # "deluxe" of "a deluxe twin room" is as good as "twin"
             found = [
                 tokens[i - 1] for i in range(1, len(tokens))
                 if _words(tokens[i]) & nouns and lowered[i - 1] not in _STOP
@@ -255,16 +259,12 @@ def _beside(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any
                 tokens[i + 1] for i in range(len(tokens) - 1)
                 if lowered[i] in words and any(c.isdigit() for c in tokens[i + 1])
             ]
-        elif set(words) & _PLACE_WORDS:
+        elif _is_place(param):
             names = _names(request)
             pairs = [f"{a}, {b}" for a, b in zip(names, names[1:], strict=False)]
             found = [p for p in pairs if p in text and value in p.split(", ")
                      and not any(t in p.lower() for t in taken)]
         found = list(dict.fromkeys(found))
-        near = {t.lower() for i in range(len(tokens)) if _words(tokens[i]) & nouns
-                for t in tokens[max(0, i - 2) : i]}
-        if words[-1] in _KIND_WORDS and value.lower() in near:
-            continue  # "deluxe" of "a deluxe twin room" is as good as "twin"
         if len(found) == 1 and found[0].lower() not in taken:
             out[param] = found[0]
     return out

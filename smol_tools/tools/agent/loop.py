@@ -46,14 +46,15 @@ from smol_tools.tools.agent.finish import (
     spread,
 )
 from smol_tools.tools.agent.params import (
-    _PLACE_WORDS,
     _SHAPES,
+    _is_place,
     _item_kind,
     _placed,
 )
 from smol_tools.tools.agent.registry import ArgumentError, Function, validate_arguments
 from smol_tools.tools.agent.values import (
     _DATE,
+    _NUMBER,
     _mentioned_enum,
     _names,
     _parse_date,
@@ -78,7 +79,9 @@ def decide(
     func = by_name[decision.calls[0].name]
     args = arguments(engine, request, func)
     if parallel:
-        numeric = {k for k, v in args.items() if isinstance(v, (int, float))}
+        numeric = {
+            k for k, v in args.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+        }
         plan = _clause_calls(engine, request, functions, func, numeric)
         if plan:
             decision.calls = [
@@ -125,9 +128,9 @@ def _clause_calls(
         clause = f"{clause} {piece}".strip()
         chosen = choose(engine, clause, functions).calls
         own = next((f for f in functions if chosen and f.name == chosen[0].name), None)
-        need = used if own in (None, func) else set()
-        if _covers(clause, own or func, need, bool(own)):
-            valueless = not _covers(clause, own or func, need)
+        coverage = _coverage(clause, own or func, used if own in (None, func) else set())
+        if coverage == "values" or (coverage == "bare" and own):
+            valueless = coverage == "bare"
             if valueless and valued:
                 return []  # a bare question after a call asks about it: "What's the due date?"
             bare, valued = bare or valueless, valued or not valueless
@@ -142,17 +145,21 @@ def _clause_calls(
     return plan if len(plan) > 1 else []
 
 
-def _covers(clause: str, func: Function, used: set[str], named_by_clause: bool = False) -> bool:
-    """Whether a clause holds a value of its own for every required (or `used`) parameter: as
-    many numbers as number parameters, as many names, codes, places or addresses as free text
-    parameters, as many named enum values as enum parameters; and at least one value at all,
-    unless the clause itself asks for a function that needs none ("what's today's date")."""
+def _coverage(clause: str, func: Function, used: set[str]) -> str | None:
+    """"values" when a clause holds a value of its own for every required (or `used`)
+    parameter: as many numbers as number parameters, as many names, codes, places or addresses
+    as free text parameters, as many named enum values as enum parameters; "bare" when it holds
+    no value at all and the function needs none (a call only if the clause itself asks for it:
+    "what's today's date"); None otherwise."""
     props = func.parameters.get("properties", {})
     params = list(dict.fromkeys([*func.required, *sorted(used)]))
     numbers, _ = request_values(clause)
     strong = set(_names(clause)) | set(_specials(clause))
-    strong |= {m.group() for _, _, pattern in _SHAPES[1:4] for m in pattern.finditer(clause)}
-    if any(set(p.lower().split("_")) & _PLACE_WORDS for p in params):
+    strong |= {
+        m.group() for kind, _, pattern in _SHAPES if kind in ("url", "date", "email")
+        for m in pattern.finditer(clause)
+    }
+    if any(_is_place(p) for p in params):
         strong |= set(_placed(clause))
     need = {"number": 0, "string": 0, "enum": 0}
     named: list[Any] = []
@@ -164,11 +171,12 @@ def _covers(clause: str, func: Function, used: set[str], named_by_clause: bool =
         elif _item_kind(prop) in need:
             need[str(_item_kind(prop))] += 1
     if not (numbers or strong or named):
-        return named_by_clause and not any(need.values())
-    return (
+        return "bare" if not any(need.values()) else None
+    covered = (
         len(numbers) >= need["number"] and len(strong) >= need["string"]
         and len({str(v).lower() for v in named}) >= need["enum"]
     )
+    return "values" if covered else None
 
 
 Confirm = Callable[[Function, dict[str, Any]], bool]
@@ -340,8 +348,8 @@ def grounded(answer: str, request: str, calls: Sequence[Call]) -> bool:
         date = _parse_date(m.group())
         if date is not None and date not in dates:
             return False
-    known = [float(n.replace(",", "")) for n in re.findall(r"-?\d[\d,]*(?:\.\d+)?", source)]
-    for text in re.findall(r"-?\d[\d,]*(?:\.\d+)?", _DATE.sub(" ", answer)):
+    known = [float(n.replace(",", "")) for n in _NUMBER.findall(source)]
+    for text in _NUMBER.findall(_DATE.sub(" ", answer)):
         value = float(text.replace(",", ""))
         places = len(text.split(".")[1]) if "." in text else 0
         if not any(abs(round(k, places) - value) < 10 ** -places / 2 + 1e-9 or abs(k) == abs(value)

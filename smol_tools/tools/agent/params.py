@@ -160,17 +160,25 @@ _PLACE_WORDS = {
 }
 
 
+_PLACE_CUES = ("in", "at", "near")
+
+
+def _is_place(param: str) -> bool:
+    """Whether a parameter is named for a place: location, city, region, time zone..."""
+    return bool(set(param.lower().split("_")) & _PLACE_WORDS)
+
+
 def _placed(request: str) -> list[str]:
     """What the request gives as places: names after "in", "at", "near" ("in Buenos Aires"),
     or a lower-case word there ("time in tokyo")."""
     names = [
         n for n in _names(request)
-        if re.search(rf"\b(?:in|at|near)\s+(?:the\s+)?{re.escape(n)}\b", request)
+        if re.search(rf"\b(?:{'|'.join(_PLACE_CUES)})\s+(?:the\s+)?{re.escape(n)}\b", request)
     ]
     tokens = _tokens(request)
     words = [
         tokens[i + 1] for i, t in enumerate(tokens[:-1])
-        if t.lower() in ("in", "at", "near") and tokens[i + 1].islower()
+        if t.lower() in _PLACE_CUES and tokens[i + 1].islower()
         and tokens[i + 1] not in _STOP and _words(tokens[i + 1])
         and not _words(tokens[i + 1]) & _GENERIC
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -162,6 +163,8 @@ def _numbers(request: str) -> list[int | float]:
         if re.search(r"[a-z]\^\s*$", masked[: m.start()], re.IGNORECASE):
             continue  # the 2 of "m/s^2" is part of a unit (of "2^10" it is a value)
         value = float(m.group().replace(",", ""))
+        if not math.isfinite(value):
+            continue  # "1e400" is no number a function can take
         rest = masked[m.end() :]
         following = rest.split(None, 1)[0].lower().strip(_PUNCT) if rest.strip() else ""
         if following in _SCALES:  # "100 million" is 100000000, not 100
@@ -279,13 +282,14 @@ def _mentioned_enum(values: Sequence[Any], request: str) -> list[Any]:
     spelled = {v: " " + str(v).lower().replace("_", " ").replace("-", " ") + " " for v in values}
     named = [v for v in values if spelled[v] in text]
     named = [v for v in named if not any(_inside(spelled[v], spelled[w], text) for w in named)]
+    exact = {s.strip() for s in spelled.values()}
+    unknown = [t for t in tokens if len(t) >= 5 and t not in _STOP and t not in exact]
     for v in values:  # a typo of a long word: one or two letters off, the first one right
         word = spelled[v].strip()
         if v in named or len(word) < 6 or " " in word:
             continue
-        if any(t[0] == word[0] and len(t) >= 5 and t not in _STOP
-               and difflib.SequenceMatcher(None, t, word).ratio() >= _TYPO_RATIO
-               and not any(t == spelled[w].strip() for w in values) for t in tokens):
+        if any(t[0] == word[0] and difflib.SequenceMatcher(None, t, word).ratio() >= _TYPO_RATIO
+               for t in unknown):
             named.append(v)
     return named
 
