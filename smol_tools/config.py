@@ -68,6 +68,11 @@ class Settings:
     top_p: float = 0.9
     max_tokens: int = 512
     thinking: bool = False  # SmolLM3 reasoning mode
+    history: bool = True  # log every run and conversation to the history store
+    # Agent function files (.py) loaded by the app and added to `smol agent --functions`.
+    functions: tuple[str, ...] = ()
+    # The user's own rewrite styles: {name: {"description": ..., "instruction": ...}}
+    styles: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
     paths: Paths = field(default=Paths(Path("."), Path("."), Path("."), Path(".")), compare=False)
 
     @property
@@ -112,6 +117,35 @@ def _coerce(name: str, kind: type, value: Any, where: str) -> Any:
     return result
 
 
+def _file_list(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{where}: 'functions' must be a list of file paths")
+    return tuple(str(Path(v).expanduser()) for v in value)
+
+
+def _style_table(value: Any, where: str) -> dict[str, dict[str, str]]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [styles] must be a table of styles")
+    styles: dict[str, dict[str, str]] = {}
+    for name, spec in value.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("instruction"), str):
+            raise ConfigError(
+                f"{where}: style '{name}' needs an instruction",
+                hint=f'[styles.{name}] instruction = "Rewrite this text ..."',
+            )
+        styles[name] = {
+            "description": str(spec.get("description", spec["instruction"])),
+            "instruction": spec["instruction"],
+        }
+    return styles
+
+
+# Settings that are lists or tables in the TOML file (not SMOL_* scalars): key -> parser
+_TABLES = {"functions": _file_list, "styles": _style_table}
+
+
 def _types() -> dict[str, type]:
     hints = {"str": str, "int": int, "float": float, "bool": bool}
     return {f.name: hints[str(f.type)] for f in fields(Settings) if str(f.type) in hints}
@@ -133,6 +167,9 @@ def load_settings(
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
         for key, value in data.items():
+            if key in _TABLES:
+                values[key] = _TABLES[key](value, str(config_file))
+                continue
             if key not in types:
                 raise ConfigError(f"{config_file}: unknown setting '{key}'")
             values[key] = _coerce(key, types[key], value, str(config_file))
@@ -141,6 +178,8 @@ def load_settings(
         var = f"SMOL_{key.upper()}"
         if var in env and env[var] != "":
             values[key] = _coerce(key, kind, env[var], var)
+    if env.get("SMOL_FUNCTIONS"):
+        values["functions"] = _file_list(env["SMOL_FUNCTIONS"].split(os.pathsep), "SMOL_FUNCTIONS")
 
     for key, value in (overrides or {}).items():
         if value is not None:

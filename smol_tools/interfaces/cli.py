@@ -1,4 +1,5 @@
-"""The `smol` command. Parses arguments, reads input, streams tool output, maps errors to
+"""The `smol` command. Parses arguments, reads input, streams tool output, logs each tool run
+to the history (`smol history`; `--no-log` or `history = false` turns that off), maps errors to
 one-line messages and exit codes (0 done, 1 runtime failure, 2 bad usage/input, 130 interrupted).
 
 Keep imports here light: `smol --help` must not load llama_cpp, textual or torch.
@@ -9,18 +10,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from smol_tools import __version__
 from smol_tools.errors import SmolError, UsageError
 
+if TYPE_CHECKING:
+    from smol_tools.store import Store
+
 PROG = "smol"
-EXIT_CODES = """exit codes: 0 done, 1 runtime failure (model missing or corrupt, engine error),
-  2 bad usage or input (empty, not UTF-8, unknown style), 130 interrupted (Ctrl-C)"""
+EXIT_CODES = """exit codes: 0 done, 1 runtime failure (model missing or corrupt, engine error,
+  unreadable or locked history), 2 bad usage or input (empty, not UTF-8, unknown style,
+  unknown history ID), 130 interrupted (Ctrl-C)"""
+DEBUG_HELP = "show tracebacks (also before the command: smol --debug ...)"
+LOG_EVERY_S = 0.25  # how often a streaming answer is written to the history
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,7 +51,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="SmolLM3 reasoning mode (off by default)",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    _debug(parser)
+
+
+def _debug(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: a subcommand that does not see --debug must not reset the top-level one
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+
+
+def _no_log(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-log", action="store_true", help="do not save this run in the history")
 
 
 def _output(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"smol-tools {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help: str, **kw: Any) -> argparse.ArgumentParser:
@@ -91,12 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("summarize", "summarize a text, or answer a question about it")
     _output(p)
     p.add_argument("-q", "--question", metavar="TEXT", help="answer this question about the text")
+    _no_log(p)
     _common(p)
 
     p = command("rewrite", "rewrite a text in a style")
     _output(p)
     p.add_argument("-s", "--style", default="professional", help="style (default: professional)")
     p.add_argument("--styles", action="store_true", help="list the styles and exit")
+    _no_log(p)
     _common(p)
 
     p = command("agent", "ask the function-calling agent")
@@ -106,12 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the calls, run nothing")
     p.add_argument("--yes", action="store_true", help="allow side effects and network calls")
     _functions(p)
+    _no_log(p)
     _common(p)
 
     p = command("functions", "list the functions the agent can call, with their schemas")
     p.add_argument("--json", action="store_true", help="the OpenAI-style schemas as JSON")
     _functions(p)
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    _debug(p)
 
     p = command("eval", "measure a tool: `smol eval agent` scores the agent (BFCL, built-ins)")
     p.add_argument("tool", choices=["agent"])
@@ -140,7 +162,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", metavar="NAME")
     p.add_argument("--dir", type=Path, help="download into this folder (pull)")
     p.add_argument("--json", action="store_true", help="machine-readable list")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    _debug(p)
+
+    p = command(
+        "history",
+        "the history of app, shell and hotkey runs: list, search, show, export",
+        usage="smol history [list | search WORDS... | show ID | export ID [-o FILE]] [options]",
+    )
+    p.add_argument(
+        "action", nargs="?", default="list", metavar="ACTION",
+        help="list (default), search, show or export",
+    )  # fmt: skip
+    p.add_argument(
+        "words", nargs="*", metavar="WORDS|ID",
+        help="search: the words to find; show/export: an ID such as c12 or r7",
+    )  # fmt: skip
+    p.add_argument(
+        "-n", "--limit", type=_positive, default=20, metavar="N",
+        help="at most N items (default 20)",
+    )  # fmt: skip
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="export: write to FILE")
+    _debug(p)
     return parser
 
 
@@ -198,24 +241,140 @@ class ProgressBar:
         self.stream.flush()
 
 
-def emit(run: Any, args: argparse.Namespace, meta: dict[str, Any]) -> int:
-    """Print a ToolRun: streamed, whole (--no-stream) or as JSON (--json)."""
+def warn(message: str) -> None:
+    sys.stderr.write(f"{PROG}: warning: {message}\n")
+    sys.stderr.flush()
+
+
+class RunLog:
+    """One tool run in the history, written while it streams (at most every LOG_EVERY_S, so a
+    crash keeps the text so far) and finished with its status, usage and calls.
+
+    Off with --no-log or `history = false` (then the database is not even opened). A history
+    that cannot be opened or written costs one warning line on stderr, never the result.
+    """
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        settings: Any,
+        tool: str,
+        text: str,
+        options: dict[str, Any],
+        *,
+        model: str = "",
+        adapter: str = "",
+    ) -> None:
+        self.store: Store | None = None
+        self.run_id: int | None = None
+        self._last = 0.0
+        if getattr(args, "no_log", False) or not settings.history:
+            return
+        from smol_tools.store import Store
+
+        try:
+            self.store = store = Store.open(settings)
+            run = store.start_run(
+                tool, text, options, model=model, adapter=adapter, source="shell"
+            )
+            self.run_id = run.id
+            self._last = time.monotonic()
+        except SmolError as exc:  # a history problem never costs the result
+            self._give_up(exc)
+
+    @property
+    def ref(self) -> str | None:
+        """The run's history ID (r12), once it is logged."""
+        return f"r{self.run_id}" if self.run_id is not None else None
+
+    def _give_up(self, exc: Exception) -> None:
+        warn(f"history not saved: {exc}")
+        self.run_id = None
+        self.close()
+
+    def update(self, parts: list[str]) -> None:
+        """The output so far (the deltas); written only when LOG_EVERY_S has passed."""
+        if self.store is None or self.run_id is None:
+            return
+        if time.monotonic() - self._last < LOG_EVERY_S:
+            return
+        self._last = time.monotonic()
+        try:
+            self.store.update_run(self.run_id, "".join(parts))
+        except SmolError as exc:
+            self._give_up(exc)
+
+    def finish(
+        self,
+        output: str,
+        status: str,
+        usage: dict[str, Any] | None = None,
+        calls: list[dict[str, Any]] | None = None,
+    ) -> None:
+        if self.store is None or self.run_id is None:
+            return
+        try:
+            self.store.finish_run(self.run_id, output, status=status, usage=usage, calls=calls)
+        except SmolError as exc:
+            self._give_up(exc)
+        self.close()
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+def consume(
+    run: Any,
+    log: RunLog | None = None,
+    write: TextIO | None = None,
+    calls: list[dict[str, Any]] | None = None,
+) -> str:
+    """The whole text of a ToolRun, written to `write` as it streams (when given) and logged
+    as it goes; the log is finished as done, stopped (Ctrl-C) or failed."""
+    parts: list[str] = []
+    status = "failed"
+    try:
+        for chunk in run:
+            parts.append(chunk)
+            if write is not None:
+                write.write(chunk)
+                write.flush()
+            if log is not None:
+                log.update(parts)
+        status = "stopped" if run.cancelled else "done"
+    except (KeyboardInterrupt, BrokenPipeError):
+        status = "stopped"
+        raise
+    finally:
+        if log is not None:
+            log.finish("".join(parts), status, run.usage(), calls)
+    return "".join(parts)
+
+
+def emit(
+    run: Any,
+    args: argparse.Namespace,
+    meta: dict[str, Any],
+    log: RunLog | None = None,
+    calls: list[dict[str, Any]] | None = None,
+) -> int:
+    """Print a ToolRun: streamed, whole (--no-stream) or as JSON (--json); log it as it goes
+    (with the agent's `calls`)."""
     out = sys.stdout
     if args.json or args.no_stream:
-        text = run.text()
+        text = consume(run, log, calls=calls)
         if args.json:
             record = {"result": text, **meta, "usage": run.usage()}
+            if log is not None and log.ref:
+                record["history"] = log.ref
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             out.write(text + "\n")
         out.flush()
         return 0
-    wrote = False
-    for chunk in run:
-        out.write(chunk)
-        out.flush()
-        wrote = True
-    if wrote:
+    if consume(run, log, write=out, calls=calls):
         out.write("\n")
         out.flush()
     return 0
@@ -243,7 +402,10 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         progress=ProgressBar("summarizing"),
     )
     meta = {"tool": "summarize", "question": args.question, "model": engine.model_name}
-    return emit(run, args, meta)
+    log = RunLog(
+        args, settings, "summarize", text, {"question": args.question}, model=engine.model_name
+    )
+    return emit(run, args, meta, log)
 
 
 def cmd_rewrite(args: argparse.Namespace) -> int:
@@ -264,7 +426,8 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     engine.load()
     run = rewrite(engine, text, args.style, max_tokens=settings.max_tokens)
     meta = {"tool": "rewrite", "style": args.style, "model": engine.model_name}
-    return emit(run, args, meta)
+    log = RunLog(args, settings, "rewrite", text, {"style": args.style}, model=engine.model_name)
+    return emit(run, args, meta, log)
 
 
 def _registry(args: argparse.Namespace) -> Any:
@@ -320,25 +483,38 @@ def cmd_agent(args: argparse.Namespace) -> int:
     settings, engine = _engine_for(args)
     engine.load()
     agent = Agent(engine, list(registry), allow=(lambda f, a: True) if args.yes else ask_permission)
-    meta = {"tool": "agent", "model": engine.model_name}
+    meta: dict[str, Any] = {"tool": "agent", "model": engine.model_name}
+    options = {"functions": [str(f) for f in args.functions], "dry_run": args.dry_run}
+    log = RunLog(args, settings, "agent", request, options, model=engine.model_name)
+    try:
+        if args.dry_run:
+            calls = agent.plan(request)
+        else:
+            result = agent.run(request)
+    except BaseException as exc:
+        log.finish("", "stopped" if isinstance(exc, KeyboardInterrupt) else "failed")
+        raise
+    if log.ref:
+        meta["history"] = log.ref
     if args.dry_run:
-        calls = agent.plan(request)
+        lines = [
+            f"{c.name}({json.dumps(c.arguments, ensure_ascii=False)})"
+            + (f"  # refused: {c.error}" if c.error else "")
+            for c in calls
+        ] or ["(no function fits: the agent would answer in words)"]
+        log.finish("\n".join(lines), "done", calls=[c.as_dict() for c in calls])
         if args.json:
             print(json.dumps({"calls": [c.as_dict() for c in calls], **meta}, ensure_ascii=False))
         else:
-            for c in calls:
-                print(
-                    f"{c.name}({json.dumps(c.arguments, ensure_ascii=False)})"
-                    + (f"  # refused: {c.error}" if c.error else "")
-                )
-            if not calls:
-                print("(no function fits: the agent would answer in words)")
+            print("\n".join(lines))
         return 0
-    result = agent.run(request)
+    call_dicts = [c.as_dict() for c in result.calls]
     if args.json:
-        answer = result.run.text() if result.run else ""
+        answer = consume(result.run, log, calls=call_dicts) if result.run else ""
+        if not result.run:
+            log.finish("", "done", calls=call_dicts)
         record = {
-            "calls": [c.as_dict() for c in result.calls],
+            "calls": call_dicts,
             "answer": answer,
             **meta,
             "usage": result.run.usage() if result.run else {},
@@ -351,7 +527,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
             f"smol: {c.name}({json.dumps(c.arguments, ensure_ascii=False)}) -> {shown}",
             file=sys.stderr,
         )
-    return emit(result.run, args, meta)
+    return emit(result.run, args, meta, log, calls=call_dicts)
 
 
 def _positive(text: str) -> int:
@@ -440,6 +616,99 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+HISTORY_ACTIONS = ("list", "search", "show", "export")
+EMPTY_HISTORY = "no history yet: runs of summarize, rewrite and agent, and chats, appear here"
+
+
+def _width() -> int:
+    """Line width for listings: the terminal's, or 80 when stdout is not one."""
+    if sys.stdout.isatty():
+        return max(40, shutil.get_terminal_size((80, 24)).columns)
+    return 80
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+    from datetime import datetime
+
+    from smol_tools.config import load_settings
+    from smol_tools.store import Store, default_path, one_line, parse_ref
+
+    action, words = args.action, list(args.words)
+    if action not in HISTORY_ACTIONS:
+        try:
+            parse_ref(action)  # `smol history c12` shows c12
+        except UsageError:
+            raise UsageError(
+                f"unknown history action '{action}'",
+                hint="use list, search WORDS, show ID or export ID",
+            ) from None
+        action, words = "show", [action, *words]
+    if action == "list" and words:
+        raise UsageError(
+            "`smol history list` takes no words", hint="search: smol history search WORDS"
+        )
+    if action == "search" and not " ".join(words).strip():
+        raise UsageError("`smol history search` needs WORDS to look for")
+    if action in ("show", "export"):
+        if len(words) != 1:
+            raise UsageError(f"`smol history {action}` needs one ID, such as c12 or r7")
+        parse_ref(words[0])  # a bad ID is a usage error before the database is opened
+    if args.output and action != "export":
+        raise UsageError("-o/--output goes with `smol history export`")
+
+    path = default_path(load_settings())
+    if not path.exists():  # nothing logged yet: do not create an empty database to say so
+        if action in ("show", "export"):
+            raise UsageError(f"no history item {words[0].strip().lower()}")
+        if args.json:
+            print("[]")
+        else:
+            print(EMPTY_HISTORY)
+        return 0
+
+    def date(ts: float) -> str:
+        return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+    with Store(path) as store:
+        if action == "list":
+            items = store.history(args.limit)
+            if args.json:
+                print(json.dumps([asdict(i) for i in items], ensure_ascii=False, indent=2))
+            elif not items:
+                print(EMPTY_HISTORY)
+            for item in items if not args.json else ():
+                head = f"{item.ref:<6} {date(item.updated_at)}  {item.tool:<10} "
+                print(head + one_line(item.title, _width() - len(head)))
+            return 0
+        if action == "search":
+            query = " ".join(words)
+            hits = store.search(query, args.limit)
+            if args.json:
+                print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
+            elif not hits:
+                print(f"nothing in the history matches '{query}'")
+            for hit in hits if not args.json else ():
+                head = f"{hit.ref:<6} {date(hit.created_at)}  "
+                print(head + one_line(hit.title, _width() - len(head)))
+                print("       " + one_line(hit.snippet, _width() - 7))
+            return 0
+        ref = words[0].strip().lower()
+        if action == "show" and args.json:
+            print(json.dumps(store.item(ref), ensure_ascii=False, indent=2))
+            return 0
+        text = store.export_markdown(ref)
+    if action == "export" and args.output:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise SmolError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        print(f"{PROG}: wrote {args.output}", file=sys.stderr)
+        return 0
+    sys.stdout.write(text)
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from smol_tools.interfaces.tui import run_app  # says itself when textual is missing
 
@@ -452,6 +721,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "models": cmd_models,
     "agent": cmd_agent,
     "functions": cmd_functions,
+    "history": cmd_history,
     "eval": cmd_eval,
     "ui": cmd_ui,
     "chat": cmd_ui,
