@@ -426,6 +426,80 @@ def import_check() -> dict[str, Any]:
     }
 
 
+# -- the app -------------------------------------------------------------------------------------
+APP_RUNS = 3  # fresh `smol ui` processes; the median is reported
+
+
+def _app_once() -> dict[str, float]:
+    """One `smol ui` in an 80x24 pseudo-terminal: process start to first frame (the nav bar
+    painted), to the status bar saying the model is ready, and Ctrl-Q to the process gone."""
+    import fcntl
+    import select
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    with tempfile.TemporaryDirectory(prefix="smol-bench-") as home:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SMOL_")}
+        env.update(SMOL_TOOLS_HOME=home, TERM="xterm-256color")
+        started = now()
+        proc = subprocess.Popen(
+            [str(SMOL), "ui"], stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env=env,
+            start_new_session=True,
+        )  # fmt: skip
+        os.close(slave)
+        out = bytearray()
+        marks: dict[str, float] = {}
+        quit_at = 0.0
+        try:
+            while proc.poll() is None and now() - started < 120:
+                if select.select([master], [], [], 0.01)[0]:
+                    try:
+                        out += os.read(master, 65536)
+                    except OSError:
+                        break
+                if "paint" not in marks and b"Chat" in out:
+                    marks["paint"] = now() - started
+                if "ready" not in marks and re.search(rb" ready\b", out):
+                    marks["ready"] = now() - started
+                    quit_at = now()
+                    os.write(master, b"\x11")  # Ctrl-Q
+            proc.wait(timeout=10)
+            marks["quit"] = now() - quit_at
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            os.close(master)
+    if "ready" not in marks or proc.returncode != 0:
+        tail = bytes(out[-300:])
+        raise SystemExit(f"bench: `smol ui` did not get ready ({proc.returncode}): {tail!r}")
+    return marks
+
+
+def app_start() -> dict[str, Any]:
+    """The app's start-up: median over APP_RUNS fresh processes (first one warms the caches)."""
+    _app_once()
+    runs = [_app_once() for _ in range(APP_RUNS)]
+    return {
+        "first_paint_s": round(statistics.median(r["paint"] for r in runs), 3),
+        "model_ready_s": round(statistics.median(r["ready"] for r in runs), 3),
+        "quit_s": round(statistics.median(r["quit"] for r in runs), 3),
+        "runs": runs,
+    }
+
+
+def store_write_cost() -> dict[str, Any] | None:
+    """bench_store.measure_write_cost on a temporary history, if that bench is there."""
+    try:
+        from bench_store import measure_write_cost  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        return measure_write_cost(Path(tmp) / "history.sqlite3")
+
+
 # -- report --------------------------------------------------------------------------------------
 def table(rows: list[list[str]], right: set[int]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -514,6 +588,8 @@ def main() -> int:
 
     startup = help_wall()
     imports = import_check()
+    app = measured(app_start)
+    store_cost = store_write_cost()
     rss_self = mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     runtime = now() - t_start
     load_end = os.getloadavg()
@@ -582,6 +658,13 @@ def main() -> int:
             "it was spawned), so it is spawned before the bench loads any model",
         },
         "startup": {**startup, **imports},
+        "app": {
+            **app,
+            "note": f"`smol ui` in an 80x24 pty, median of {APP_RUNS} fresh processes after one "
+            "warm-up: process start to the first frame (nav bar), to the status bar's 'ready' "
+            "(model loaded in a worker), and Ctrl-Q to the process gone",
+        },
+        "store_write_cost": store_cost,
         "bench_runtime_s": round(runtime, 1),
     }
     measurements = {**{k: v["other_cpus_busy"] for k, v in rows.items()},
@@ -589,7 +672,8 @@ def main() -> int:
                     "summarize_warm_new_text": warm_new["other_cpus_busy"],
                     "summarize_cold": cold["other_cpus_busy"],
                     "ab_q4_1": ab["q4_1"]["other_cpus_busy"],
-                    "ab_fast": ab["fast"]["other_cpus_busy"]}  # fmt: skip
+                    "ab_fast": ab["fast"]["other_cpus_busy"],
+                    "app_start": app["other_cpus_busy"]}  # fmt: skip
     results["busy_measurements"] = [k for k, v in measurements.items() if v > QUIET_CPUS]
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print_report(results)
@@ -688,6 +772,18 @@ def print_report(r: dict[str, Any]) -> None:
         f"smol_tools.interfaces.cli {su['cli_import_ms']:.0f} ms, loads "
         f"{'/'.join(HEAVY_IMPORTS)}: {heavy}"
     )
+    ap = r["app"]
+    print(
+        f"app       `smol ui`: first frame {ap['first_paint_s']:.2f} s, model ready "
+        f"{ap['model_ready_s']:.2f} s, Ctrl-Q to exit {ap['quit_s']:.2f} s (median of {APP_RUNS})"
+    )
+    sc = r.get("store_write_cost")
+    if sc:
+        print(
+            f"history   update_message {sc['update_mean_ms']:.2f} ms mean, "
+            f"{sc['update_p95_ms']:.2f} ms p95; a 10 s answer saved every 0.25 s costs "
+            f"{sc['batched_cost_10s_answer_ms']:.0f} ms"
+        )
     busy = r["busy_measurements"]
     if busy:
         print(

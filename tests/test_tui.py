@@ -66,7 +66,7 @@ def test_enter_shows_user_message_and_streamed_answer(settings: Settings) -> Non
     engine = FakeEngine(["Hi! I am a small model."], delay=0.01)
 
     async def scenario() -> None:
-        app = SmolApp(settings, engine)
+        app = SmolApp(settings, engine, store=False)
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: "fake ready" in str(app.status))
             await send(pilot, "hello")
@@ -75,7 +75,7 @@ def test_enter_shows_user_message_and_streamed_answer(settings: Settings) -> Non
             assert (user.role, user.text) == ("user", "hello")
             assert (answer.role, answer.text) == ("assistant", "Hi! I am a small model.")
             assert not answer.stopped
-            assert app.screen.query_one("#prompt").value == ""
+            assert app.screen.query_one("#prompt").text == ""
             assert chat(app).history == [
                 {"role": "user", "content": "hello"},
                 {"role": "assistant", "content": "Hi! I am a small model."},
@@ -90,7 +90,7 @@ def test_answer_streams_into_the_widget_before_it_ends(settings: Settings) -> No
     engine = FakeEngine([answer], delay=SLOW)
 
     async def scenario() -> None:
-        app = SmolApp(settings, engine)
+        app = SmolApp(settings, engine, store=False)
         async with app.run_test(size=SIZE) as pilot:
             await send(pilot, "go")
             await until(pilot, lambda: len(views(app)) == 2 and views(app)[1].text != "")
@@ -106,7 +106,7 @@ def test_escape_stops_the_answer_and_app_stays_usable(settings: Settings) -> Non
     engine = FakeEngine([LONG, "Second answer."], delay=SLOW)
 
     async def scenario() -> None:
-        app = SmolApp(settings, engine)
+        app = SmolApp(settings, engine, store=False)
         async with app.run_test(size=SIZE) as pilot:
             await send(pilot, "tell me a lot")
             await until(pilot, lambda: len(views(app)) == 2 and "word3" in views(app)[1].text)
@@ -133,13 +133,13 @@ def test_enter_while_answering_is_ignored_and_keeps_the_text(settings: Settings)
     engine = FakeEngine([LONG], delay=SLOW)
 
     async def scenario() -> None:
-        app = SmolApp(settings, engine)
+        app = SmolApp(settings, engine, store=False)
         async with app.run_test(size=SIZE) as pilot:
             await send(pilot, "first")
             await until(pilot, lambda: chat(app).answering)
             await send(pilot, "second")
             await pilot.pause()
-            assert app.screen.query_one("#prompt").value == "second"
+            assert app.screen.query_one("#prompt").text == "second"
             assert len(views(app)) == 2
             await pilot.press("escape")
             await until(pilot, lambda: not chat(app).answering)
@@ -152,7 +152,7 @@ def test_history_passed_to_engine_contains_prior_turns(settings: Settings) -> No
     engine = FakeEngine(["Paris.", "About two million."])
 
     async def scenario() -> None:
-        app = SmolApp(settings, engine)
+        app = SmolApp(settings, engine, store=False)
         async with app.run_test(size=SIZE) as pilot:
             await send(pilot, "Capital of France?")
             await until(pilot, lambda: len(views(app)) == 2 and not chat(app).answering)
@@ -177,7 +177,7 @@ def test_screen_continues_a_given_history(settings: Settings) -> None:
     engine = FakeEngine(["Your name is Ada."])
 
     async def scenario() -> None:
-        app = SmolApp(settings, engine)
+        app = SmolApp(settings, engine, store=False)
         async with app.run_test(size=SIZE) as pilot:
             await app.push_screen(ChatScreen(earlier))
             assert [(v.role, v.text) for v in views(app)] == [
@@ -194,7 +194,7 @@ def test_screen_continues_a_given_history(settings: Settings) -> None:
 
 def test_ctrl_q_exits(settings: Settings) -> None:
     async def scenario() -> SmolApp:
-        app = SmolApp(settings, FakeEngine())
+        app = SmolApp(settings, FakeEngine(), store=False)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("ctrl+q")
             await pilot.pause()
@@ -209,7 +209,7 @@ def test_ctrl_q_while_answering_exits_promptly(settings: Settings) -> None:
     engine = FakeEngine([LONG * 5], delay=SLOW)
 
     async def scenario() -> SmolApp:
-        app = SmolApp(settings, engine)
+        app = SmolApp(settings, engine, store=False)
         async with app.run_test(size=SIZE) as pilot:
             await send(pilot, "long one")
             await until(pilot, lambda: len(views(app)) == 2 and views(app)[1].text != "")
@@ -222,7 +222,7 @@ def test_ctrl_q_while_answering_exits_promptly(settings: Settings) -> None:
 
 def test_load_error_is_notified_not_raised(settings: Settings) -> None:
     async def scenario() -> None:
-        app = SmolApp(settings, BrokenEngine())
+        app = SmolApp(settings, BrokenEngine(), store=False)
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: str(app.status).startswith("error"))
             notes = list(app._notifications)
@@ -247,7 +247,7 @@ def test_engine_factory_is_called_lazily(settings: Settings) -> None:
         made.append(FakeEngine(["ok"]))
         return made[-1]
 
-    app = SmolApp(settings, factory)
+    app = SmolApp(settings, factory, store=False)
     assert made == []  # nothing built before the app runs
 
     async def scenario() -> None:
@@ -260,7 +260,8 @@ def test_engine_factory_is_called_lazily(settings: Settings) -> None:
 
 @pytest.mark.model
 @pytest.mark.skipif(not BUNDLED.is_file(), reason="bundled model not downloaded")
-def test_real_model_answers_hello() -> None:
+def test_real_model_answers_hello(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMOL_MAX_TOKENS", "64")  # a whole answer, without waiting for 512
     settings = load_settings()
     app = SmolApp(settings, create_engine(settings))
 

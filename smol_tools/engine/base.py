@@ -78,7 +78,10 @@ class ChatStream(Iterator[str]):
         return chunk
 
     def close(self) -> None:
+        """Stop generating (a caller that has read enough); the time so far is its total."""
         self._gen.close()
+        if not self.usage.total_s:
+            self.usage.total_s = time.perf_counter() - self._started
 
     def __del__(self) -> None:
         self._gen.close()

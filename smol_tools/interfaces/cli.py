@@ -411,20 +411,23 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 def cmd_rewrite(args: argparse.Namespace) -> int:
     from smol_tools.tools.rewrite import rewrite, styles
 
+    user_styles = settings_from(args).styles  # the user's own, from config.toml [styles.NAME]
+    table = styles(user_styles)
     if args.styles:
-        table = styles()
         if args.json:
             print(json.dumps(table, indent=2))
         else:
             for name, description in table.items():
                 print(f"{name:<14}{description}")
         return 0
-    if args.style not in styles():
-        raise UsageError(f"unknown style '{args.style}'", hint=f"styles: {', '.join(styles())}")
+    if args.style not in table:
+        raise UsageError(f"unknown style '{args.style}'", hint=f"styles: {', '.join(table)}")
     text = read_input(args.file)
     settings, engine = _engine_for(args)
     engine.load()
-    run = rewrite(engine, text, args.style, max_tokens=settings.max_tokens)
+    run = rewrite(
+        engine, text, args.style, max_tokens=settings.max_tokens, extra_styles=user_styles
+    )
     meta = {"tool": "rewrite", "style": args.style, "model": engine.model_name}
     log = RunLog(args, settings, "rewrite", text, {"style": args.style}, model=engine.model_name)
     return emit(run, args, meta, log)
@@ -433,7 +436,8 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
 def _registry(args: argparse.Namespace) -> Any:
     from smol_tools.tools.agent.registry import default_registry
 
-    return default_registry(args.functions)
+    configured = [Path(p) for p in settings_from(args).functions]  # config `functions = [...]`
+    return default_registry([*configured, *args.functions])
 
 
 def cmd_functions(args: argparse.Namespace) -> int:

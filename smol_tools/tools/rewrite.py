@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 
 from smol_tools.engine.base import Engine
 from smol_tools.errors import UsageError
@@ -11,19 +11,45 @@ from smol_tools.tools.run import ToolRun
 from smol_tools.tools.summarize import input_budget
 from smol_tools.tools.text import check_input, split_text
 
-
-def styles() -> dict[str, str]:
-    """Style name -> one-line description."""
-    return {name: s["description"] for name, s in load_prompts("rewrite")["styles"].items()}
+Styles = Mapping[str, Mapping[str, str]]  # name -> {"description": ..., "instruction": ...}
 
 
-def rewrite(engine: Engine, text: str, style: str, *, max_tokens: int = 512) -> ToolRun:
-    """Stream `text` rewritten in `style`. Long text is rewritten part by part."""
+def style_table(extra: Styles | None = None) -> dict[str, Mapping[str, str]]:
+    """The built-in styles, then the user's own (`settings.styles`; a user style of the same
+    name replaces the built-in one)."""
+    table: dict[str, Mapping[str, str]] = dict(load_prompts("rewrite")["styles"])
+    for name, spec in (extra or {}).items():
+        table[name] = {
+            "instruction": spec["instruction"],
+            "description": spec.get("description") or spec["instruction"],
+        }
+    return table
+
+
+def styles(extra: Styles | None = None) -> dict[str, str]:
+    """Style name -> one-line description (with `extra`: the user's styles too)."""
+    return {name: s["description"] for name, s in style_table(extra).items()}
+
+
+def rewrite(
+    engine: Engine,
+    text: str,
+    style: str,
+    *,
+    max_tokens: int = 512,
+    extra_styles: Styles | None = None,
+) -> ToolRun:
+    """Stream `text` rewritten in `style`. Long text is rewritten part by part.
+
+    Args:
+        extra_styles: the user's own styles (`settings.styles`), usable by name.
+    """
     p = load_prompts("rewrite")
-    if style not in p["styles"]:
-        raise UsageError(f"unknown style '{style}'", hint=f"styles: {', '.join(p['styles'])}")
+    table = style_table(extra_styles)
+    if style not in table:
+        raise UsageError(f"unknown style '{style}'", hint=f"styles: {', '.join(table)}")
     text = check_input(text)
-    instruction = p["styles"][style]["instruction"]
+    instruction = table[style]["instruction"]
 
     def body(run: ToolRun) -> Generator[str, None, None]:
         prompt = p["user"].format(instruction=instruction, text="")

@@ -10,7 +10,9 @@ if TYPE_CHECKING:
     from smol_tools.config import Settings
     from smol_tools.engine import Engine
 
-__all__ = ["run_app"]
+__all__ = ["EXIT_GRACE", "run_app"]
+
+EXIT_GRACE = 2.0  # seconds from "leave" to a forced exit of the process
 
 
 def run_app(settings: Settings, engine: Engine | None = None) -> int:
@@ -25,6 +27,14 @@ def run_app(settings: Settings, engine: Engine | None = None) -> int:
         raise SmolError(
             f"the terminal UI cannot start: {exc}", hint="install it with: pip install textual"
         ) from None
+    from smol_tools.interfaces.tui.terminal import ExitGuard
+
     app = SmolApp(settings, engine)
+    # Once the app starts to leave (quit, SIGTERM, SIGHUP, a terminal gone), the process
+    # ends within EXIT_GRACE seconds even if a worker is stuck inside llama.cpp.
+    app.exit_guard = ExitGuard(EXIT_GRACE)
     app.run()
-    return app.return_code or 0
+    code = app.return_code or 0
+    # Still armed for the interpreter's own exit, which joins worker threads again.
+    app.exit_guard.arm(code)
+    return code

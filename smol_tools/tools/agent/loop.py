@@ -180,6 +180,8 @@ def _coverage(clause: str, func: Function, used: set[str]) -> str | None:
 
 
 Confirm = Callable[[Function, dict[str, Any]], bool]
+# Told of each call as it is decided ("decided", before it runs) and when it ended ("done").
+OnCall = Callable[[str, Call], None]
 
 
 def run_call(call: Call, functions: dict[str, Function], *, allow: Confirm | None) -> Call:
@@ -246,11 +248,18 @@ class Agent:
         *,
         allow: Confirm | None = None,
         max_steps: int = MAX_STEPS,
+        on_call: OnCall | None = None,
     ) -> None:
+        """Args:
+        allow: asked before a side-effecting or networked function runs (None: never runs).
+        on_call: called with ("decided", call) before each call runs and ("done", call)
+            after, in the thread that runs the agent (a UI shows the calls as they happen).
+        """
         self.engine = engine
         self.functions = {f.name: f for f in functions}
         self.allow = allow
         self.max_steps = max_steps
+        self.on_call = on_call
 
     def plan(self, request: str) -> list[Call]:
         """The calls the agent would make first (for --dry-run), validated but not run."""
@@ -279,7 +288,11 @@ class Agent:
                 break
             for call in fresh:
                 seen.add(json.dumps([call.name, call.arguments], sort_keys=True))
+                if self.on_call is not None:
+                    self.on_call("decided", call)
                 calls.append(run_call(call, self.functions, allow=self.allow))
+                if self.on_call is not None:
+                    self.on_call("done", call)
             if all(c.status == "ok" for c in fresh):
                 break  # done: another round would only re-read the same request
             # Each function serves once per request: a small model would otherwise repeat it.

@@ -1,49 +1,120 @@
-"""MessageView: one turn of a transcript, a role label over text that can grow while streaming."""
+"""MessageView: one turn of a transcript, a role label over text that can grow while streaming.
+
+An assistant answer renders as Markdown (fenced code is syntax-highlighted); a reasoning trace
+(SmolLM3's `<think>...</think>`) goes in a folded "Reasoning" section above it.
+"""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
-from textual.widgets import Label, Markdown, Static
+from textual.widgets import Collapsible, Label, Markdown, Static
+
+from smol_tools.tools.chat import THINK_CLOSE, THINK_OPEN, split_reasoning
 
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
+# A saved message's status -> the note in its label.
+STATUS_NOTES = {"stopped": "stopped", "failed": "error", "streaming": "interrupted"}
+
+
+def message_dom_id(message_id: int) -> str:
+    """The DOM id of the view of saved message `message_id` (for queries and scrolling)."""
+    return f"msg-{message_id}"
 
 
 class MessageView(Vertical):
     """A message. Assistant text renders as Markdown; user text is shown as typed."""
 
-    def __init__(self, role: str, text: str = "") -> None:
-        super().__init__(classes=f"message -{role}")
+    def __init__(
+        self,
+        role: str,
+        text: str = "",
+        *,
+        reasoning: str = "",
+        message_id: int | None = None,
+        status: str = "done",
+    ) -> None:
+        """Args:
+        text: the answer (or the raw streamed text so far, reasoning tags included).
+        reasoning: the reasoning of a saved answer, when `text` is only its answer.
+        message_id: the saved message it shows, if it is saved (see `set_message_id`).
+        status: a saved message's status ("done", "stopped", "failed", "streaming").
+        """
+        super().__init__(
+            classes=f"message -{role}",
+            id=message_dom_id(message_id) if message_id is not None else None,
+        )
         self.role = role
-        self._text = text
+        self.message_id = message_id
+        self._raw = f"{THINK_OPEN}{reasoning}{THINK_CLOSE}{text}" if reasoning else text
+        self._reasoning, self._text = self._split(self._raw)
         self._title = ROLE_LABELS.get(role, role)
         self._label = Label(self._title, markup=False, classes="role")
+        self._thought = Static(self._reasoning, markup=False, classes="reasoning-text")
+        self._fold = Collapsible(self._thought, title="Reasoning", collapsed=True)
+        self._fold.display = bool(self._reasoning)
         # The model writes Markdown; a user's "2 * 3 * 4" must not turn into italics.
         self._body: Markdown | Static = (
-            Markdown(text, classes="body")
+            Markdown(self._text, classes="body")
             if role == "assistant"
-            else Static(text, markup=False, classes="body")
+            else Static(self._text, markup=False, classes="body")
         )
         self.stopped = False
         self.failed = False
+        self.set_status(status)
+
+    def _split(self, raw: str) -> tuple[str, str]:
+        return split_reasoning(raw) if self.role == "assistant" else ("", raw)
 
     @property
     def text(self) -> str:
-        """The raw text so far (what goes into the conversation history)."""
+        """The answer so far, without its reasoning (what goes into the conversation)."""
         return self._text
+
+    @property
+    def reasoning(self) -> str:
+        """The reasoning trace before the answer ("" when the model did not think aloud)."""
+        return self._reasoning
+
+    def set_message_id(self, message_id: int) -> None:
+        """Link the view to its saved message (once: a DOM id cannot change)."""
+        if self.message_id is None:
+            self.message_id = message_id
+            self.id = message_dom_id(message_id)
 
     def compose(self) -> ComposeResult:
         yield self._label
+        yield self._fold
         yield self._body
 
     def append(self, delta: str) -> AwaitComplete:
         """Add streamed text; await the result to be sure it is on screen."""
-        self._text += delta
+        self._raw += delta
+        reasoning, text = self._split(self._raw)
+        if reasoning != self._reasoning:
+            self._reasoning = reasoning
+            self._thought.update(reasoning)
+            self._fold.display = True
+        if text == self._text:
+            return AwaitComplete.nothing()
+        before, self._text = self._text, text
         if isinstance(self._body, Markdown):
-            return self._body.append(delta)
-        self._body.update(self._text)
+            if text.startswith(before):
+                return self._body.append(text[len(before) :])
+            return self._body.update(text)
+        self._body.update(text)
         return AwaitComplete.nothing()
+
+    def set_status(self, status: str) -> None:
+        """Show a saved message's status in its label ("done" shows nothing)."""
+        if status == "stopped":
+            self.mark_stopped()
+        elif status == "failed":
+            self.mark_failed("the answer failed")
+        elif note := STATUS_NOTES.get(status):
+            self.add_class("-stopped")
+            self._label.update(f"{self._title} ({note})")
 
     def mark_stopped(self) -> None:
         """The user stopped this answer: keep the partial text, say so in the label."""

@@ -1,0 +1,162 @@
+"""RunnerScreen: a tool screen that runs one thing at a time in a worker (Esc stops it), and
+RunLog: that run in the app's history."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from smol_tools.errors import SmolError
+from smol_tools.interfaces.tui.screens.base import ToolScreen
+from smol_tools.interfaces.tui.streaming import Streamed, pump
+from smol_tools.tools.run import ToolRun
+
+if TYPE_CHECKING:
+    from smol_tools.interfaces.tui.app import SmolApp
+
+
+class RunLog:
+    """One run in `app.store` (source "app"), written from a worker thread.
+
+    Never raises: a history that fails is reported once and the run goes on unlogged.
+    """
+
+    def __init__(
+        self, app: SmolApp, tool: str, text: str, options: dict[str, Any], model: str = ""
+    ) -> None:
+        self.app = app
+        self.store = app.store
+        self.run_id: int | None = None
+        if self.store is None:
+            return
+        try:
+            self.run_id = self.store.start_run(tool, text, options, model=model, source="app").id
+        except SmolError as exc:
+            self._give_up(exc)
+
+    def save(self, text: str, final: bool) -> None:
+        """The output so far (pump's `save`); the final text is written by `finish`."""
+        if self.store is None or self.run_id is None or final:
+            return
+        try:
+            self.store.update_run(self.run_id, text)
+        except SmolError as exc:
+            self._give_up(exc)
+
+    def finish(
+        self,
+        text: str,
+        status: str,
+        usage: dict[str, Any] | None = None,
+        calls: list[dict[str, Any]] | None = None,
+    ) -> None:
+        if self.store is None or self.run_id is None:
+            return
+        try:
+            self.store.finish_run(self.run_id, text, status=status, usage=usage, calls=calls)
+        except SmolError as exc:
+            self._give_up(exc)
+
+    def _give_up(self, exc: SmolError) -> None:
+        self.run_id = None
+        error = SmolError(f"history not saved: {exc.message}", hint=exc.hint)
+        try:
+            self.app.call_from_thread(self.app.notify_error, error)
+        except RuntimeError:  # the app is closing, or we are on its thread
+            if self.app.is_running:
+                self.app.notify_error(error)
+
+
+class RunnerScreen(ToolScreen):
+    """Subclasses bind "escape" to "stop" and run their work in a `@work(thread=True)` worker
+    between `begin()` (UI thread) and `end()`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._busy = False
+        self._stopping = threading.Event()  # set by Esc; read by the worker thread
+        self._run: ToolRun | None = None  # the streamed part of the current job, if any
+        self._note = ""
+
+    @property
+    def busy(self) -> bool:
+        """A job is running (deciding, streaming, waiting for approval)."""
+        return self._busy
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop" and not self._busy:
+            return None  # dimmed in the footer: nothing to stop
+        return True
+
+    def action_stop(self) -> None:
+        """Stop the job (thread-safe: the worker ends at the next token)."""
+        self._stopping.set()
+        if self._run is not None:
+            self._run.cancel()
+
+    def on_unmount(self) -> None:
+        # The worker thread would otherwise keep generating (and hold up the app's exit).
+        self.action_stop()
+
+    def begin(self, note: str) -> bool:
+        """Mark a job as started; False (and a warning) if one is running already."""
+        if self._busy:
+            self.notify("Still running: wait, or press Esc to stop it.", severity="warning")
+            return False
+        self._busy = True
+        self._stopping.clear()
+        self.refresh_bindings()
+        self.set_note(f"{note} (Esc to stop)")
+        return True
+
+    def end(self, note: str = "") -> None:
+        """The job ended (UI thread); `note` stays on the status line."""
+        self._busy = False
+        self._run = None
+        self.refresh_bindings()
+        self.set_note(note)
+
+    def stream(
+        self,
+        run: ToolRun,
+        show: Callable[[str], Awaitable[Any] | None],
+        log: RunLog | None = None,
+        calls: Callable[[], list[dict[str, Any]]] | None = None,
+    ) -> Streamed:
+        """Stream `run` into `show` and the history (call from the worker thread)."""
+        self._run = run
+        if self._stopping.is_set():
+            run.cancel()
+        result = pump(self.smol, run, show, log.save if log else None)
+        if log is not None:
+            log.finish(result.text, result.status, result.usage, calls() if calls else None)
+        return result
+
+    def done_note(self, result: Streamed) -> str:
+        """The status line after a run: its tokens and time, or how it ended."""
+        if result.error is not None:
+            return "failed"
+        usage = result.usage
+        note = (
+            f"{usage.get('completion_tokens', 0)} tokens in {usage.get('total_s', 0.0):.1f}s"
+            if usage.get("completion_tokens")
+            else ""
+        )
+        if result.cancelled:
+            return f"stopped · {note}" if note else "stopped"
+        return note
+
+    def call_ui(self, callback: Callable[..., Any], *args: Any) -> bool:
+        """Run `callback(*args)` on the UI thread from a worker; False when the app is gone."""
+        if not self.app.is_running:
+            return False
+        try:
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:
+            return False
+        return True
