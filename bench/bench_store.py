@@ -1,6 +1,7 @@
 """What the history costs a streamed answer: the time of one `update_message` (a committed WAL
 transaction that also re-indexes the message for search), for an answer written after every
-delta, and how many writes the CLI's batching (one per LOG_EVERY_S) makes for a typical answer.
+delta, and how many writes the batching of smol_tools.store.RunLog (one per LOG_EVERY_S) makes
+for a typical answer.
 
     .venv/bin/python bench/bench_store.py
 """
@@ -21,7 +22,7 @@ from smol_tools.store import DB_NAME, Store  # noqa: E402
 
 DELTA = "word "  # one streamed delta: a token and its space, ~5 characters
 ANSWER_S = 10.0  # a typical answer's streaming time on the bundled model
-BATCH_S = 0.25  # smol_tools.interfaces.cli.LOG_EVERY_S
+BATCH_S = 0.25  # smol_tools.store.LOG_EVERY_S
 
 
 def measure_write_cost(path: Path, chunks: int = 200) -> dict[str, Any]:

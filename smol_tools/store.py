@@ -900,3 +900,88 @@ def _call(name: str, arguments: str, status: str, result: str, error: str | None
         "result": _loads(result, None),
         "error": error,
     }
+
+
+LOG_EVERY_S = 0.25  # seconds between writes of a run's growing output
+
+
+class RunLog:
+    """One tool run in the history, written while it streams (at most every LOG_EVERY_S, so a
+    crash keeps the text so far) and finished with its status, usage and calls.
+
+    Never raises: a history that fails is reported once through `on_error`, and the run goes
+    on unlogged. Without a store (history off) every method does nothing.
+
+    Args:
+        owns_store: close the store when the run is finished (a shell command's own store).
+    """
+
+    def __init__(
+        self,
+        store: Store | None,
+        tool: str,
+        text: str,
+        options: dict[str, Any] | None = None,
+        *,
+        model: str = "",
+        adapter: str = "",
+        source: str,
+        on_error: Callable[[SmolError], None],
+        owns_store: bool = False,
+    ) -> None:
+        self.store = store
+        self.on_error = on_error
+        self.owns_store = owns_store
+        self.run_id: int | None = None
+        self._last = time.monotonic()
+        if store is None:
+            return
+        try:
+            run = store.start_run(tool, text, options, model=model, adapter=adapter, source=source)
+            self.run_id = run.id
+        except SmolError as exc:
+            self._give_up(exc)
+
+    @property
+    def ref(self) -> str | None:
+        """The run's history ID (r12), once it is logged."""
+        return f"r{self.run_id}" if self.run_id is not None else None
+
+    def save(self, text: str, final: bool = False) -> None:
+        """The output so far; written only when LOG_EVERY_S has passed (`finish` writes the
+        final text, so `final` saves are skipped: the signature fits the TUI's `pump`)."""
+        if self.store is None or self.run_id is None or final:
+            return
+        if time.monotonic() - self._last < LOG_EVERY_S:
+            return
+        self._last = time.monotonic()
+        try:
+            self.store.update_run(self.run_id, text)
+        except SmolError as exc:
+            self._give_up(exc)
+
+    def finish(
+        self,
+        text: str,
+        status: str,
+        usage: dict[str, Any] | None = None,
+        calls: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """The run's end: its whole output and status ("done", "stopped", "failed")."""
+        if self.store is not None and self.run_id is not None:
+            try:
+                self.store.finish_run(self.run_id, text, status=status, usage=usage, calls=calls)
+            except SmolError as exc:
+                self._give_up(exc)
+        self._release()
+
+    def _give_up(self, exc: SmolError) -> None:
+        self.run_id = None
+        self.on_error(SmolError(f"history not saved: {exc.message}", hint=exc.hint))
+        self._release()
+
+    def _release(self) -> None:
+        if self.owns_store and self.store is not None:
+            self.store.close()
+        if self.owns_store or self.run_id is None:
+            self.store = None

@@ -9,6 +9,7 @@ import sys
 import pytest
 from conftest import needs_model
 
+from smol_tools import store as store_module
 from smol_tools.config import load_settings
 from smol_tools.engine.fake import FakeEngine
 from smol_tools.interfaces import cli
@@ -155,7 +156,7 @@ def test_streaming_answer_is_written_as_it_streams(capsys, src, monkeypatch):
     words = " ".join(f"word{i}" for i in range(40)) + "."
     fake = FakeEngine(default=words, delay=0.005)
     monkeypatch.setattr("smol_tools.engine.create_engine", lambda settings: fake)
-    monkeypatch.setattr(cli, "LOG_EVERY_S", 0.02)
+    monkeypatch.setattr(store_module, "LOG_EVERY_S", 0.02)
     seen: list[str] = []
     original = Store.update_run
 

@@ -8,8 +8,8 @@ change: `pytest tests/test_snapshots.py --snapshot-update`, then look at the new
 from __future__ import annotations
 
 import asyncio
-import re
 import dataclasses
+import re
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable

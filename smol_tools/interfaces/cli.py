@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import sys
-import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,14 +21,13 @@ from smol_tools import __version__
 from smol_tools.errors import SmolError, UsageError
 
 if TYPE_CHECKING:
-    from smol_tools.store import Store
+    from smol_tools.store import RunLog
 
 PROG = "smol"
 EXIT_CODES = """exit codes: 0 done, 1 runtime failure (model missing or corrupt, engine error,
   unreadable or locked history), 2 bad usage or input (empty, not UTF-8, unknown style,
   unknown history ID), 130 interrupted (Ctrl-C)"""
 DEBUG_HELP = "show tracebacks (also before the command: smol --debug ...)"
-LOG_EVERY_S = 0.25  # how often a streaming answer is written to the history
 
 
 class _Parser(argparse.ArgumentParser):
@@ -246,83 +244,28 @@ def warn(message: str) -> None:
     sys.stderr.flush()
 
 
-class RunLog:
-    """One tool run in the history, written while it streams (at most every LOG_EVERY_S, so a
-    crash keeps the text so far) and finished with its status, usage and calls.
+def run_log(
+    args: argparse.Namespace, settings: Any, tool: str, text: str, options: dict[str, Any], *,
+    model: str = "", adapter: str = "",
+) -> RunLog:
+    """The history log of one shell run (source "shell"). Off with --no-log or `history =
+    false` (then the database is not even opened). A history that cannot be opened or written
+    costs one warning line on stderr, never the result."""
+    from smol_tools.store import RunLog, Store
 
-    Off with --no-log or `history = false` (then the database is not even opened). A history
-    that cannot be opened or written costs one warning line on stderr, never the result.
-    """
+    def on_error(exc: SmolError) -> None:
+        warn(str(exc))
 
-    def __init__(
-        self,
-        args: argparse.Namespace,
-        settings: Any,
-        tool: str,
-        text: str,
-        options: dict[str, Any],
-        *,
-        model: str = "",
-        adapter: str = "",
-    ) -> None:
-        self.store: Store | None = None
-        self.run_id: int | None = None
-        self._last = 0.0
-        if getattr(args, "no_log", False) or not settings.history:
-            return
-        from smol_tools.store import Store
-
+    store = None
+    if not getattr(args, "no_log", False) and settings.history:
         try:
-            self.store = store = Store.open(settings)
-            run = store.start_run(
-                tool, text, options, model=model, adapter=adapter, source="shell"
-            )
-            self.run_id = run.id
-            self._last = time.monotonic()
-        except SmolError as exc:  # a history problem never costs the result
-            self._give_up(exc)
-
-    @property
-    def ref(self) -> str | None:
-        """The run's history ID (r12), once it is logged."""
-        return f"r{self.run_id}" if self.run_id is not None else None
-
-    def _give_up(self, exc: Exception) -> None:
-        warn(f"history not saved: {exc}")
-        self.run_id = None
-        self.close()
-
-    def update(self, parts: list[str]) -> None:
-        """The output so far (the deltas); written only when LOG_EVERY_S has passed."""
-        if self.store is None or self.run_id is None:
-            return
-        if time.monotonic() - self._last < LOG_EVERY_S:
-            return
-        self._last = time.monotonic()
-        try:
-            self.store.update_run(self.run_id, "".join(parts))
+            store = Store.open(settings)
         except SmolError as exc:
-            self._give_up(exc)
-
-    def finish(
-        self,
-        output: str,
-        status: str,
-        usage: dict[str, Any] | None = None,
-        calls: list[dict[str, Any]] | None = None,
-    ) -> None:
-        if self.store is None or self.run_id is None:
-            return
-        try:
-            self.store.finish_run(self.run_id, output, status=status, usage=usage, calls=calls)
-        except SmolError as exc:
-            self._give_up(exc)
-        self.close()
-
-    def close(self) -> None:
-        if self.store is not None:
-            self.store.close()
-            self.store = None
+            on_error(SmolError(f"history not saved: {exc.message}", hint=exc.hint))
+    return RunLog(
+        store, tool, text, options, model=model, adapter=adapter, source="shell",
+        on_error=on_error, owns_store=True,
+    )
 
 
 def consume(
@@ -333,24 +276,24 @@ def consume(
 ) -> str:
     """The whole text of a ToolRun, written to `write` as it streams (when given) and logged
     as it goes; the log is finished as done, stopped (Ctrl-C) or failed."""
-    parts: list[str] = []
+    text = ""
     status = "failed"
     try:
         for chunk in run:
-            parts.append(chunk)
+            text += chunk
             if write is not None:
                 write.write(chunk)
                 write.flush()
             if log is not None:
-                log.update(parts)
+                log.save(text)
         status = "stopped" if run.cancelled else "done"
     except (KeyboardInterrupt, BrokenPipeError):
         status = "stopped"
         raise
     finally:
         if log is not None:
-            log.finish("".join(parts), status, run.usage(), calls)
-    return "".join(parts)
+            log.finish(text, status, run.usage(), calls)
+    return text
 
 
 def emit(
@@ -402,7 +345,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         progress=ProgressBar("summarizing"),
     )
     meta = {"tool": "summarize", "question": args.question, "model": engine.model_name}
-    log = RunLog(
+    log = run_log(
         args, settings, "summarize", text, {"question": args.question}, model=engine.model_name
     )
     return emit(run, args, meta, log)
@@ -429,7 +372,7 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
         engine, text, args.style, max_tokens=settings.max_tokens, extra_styles=user_styles
     )
     meta = {"tool": "rewrite", "style": args.style, "model": engine.model_name}
-    log = RunLog(args, settings, "rewrite", text, {"style": args.style}, model=engine.model_name)
+    log = run_log(args, settings, "rewrite", text, {"style": args.style}, model=engine.model_name)
     return emit(run, args, meta, log)
 
 
@@ -489,7 +432,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
     agent = Agent(engine, list(registry), allow=(lambda f, a: True) if args.yes else ask_permission)
     meta: dict[str, Any] = {"tool": "agent", "model": engine.model_name}
     options = {"functions": [str(f) for f in args.functions], "dry_run": args.dry_run}
-    log = RunLog(args, settings, "agent", request, options, model=engine.model_name)
+    log = run_log(args, settings, "agent", request, options, model=engine.model_name)
     try:
         if args.dry_run:
             calls = agent.plan(request)

@@ -17,7 +17,7 @@ from textual.widgets import Input, Static
 
 from smol_tools.errors import SmolError
 from smol_tools.interfaces.tui.screens.approve import ApproveScreen
-from smol_tools.interfaces.tui.screens.runner import RunLog, RunnerScreen
+from smol_tools.interfaces.tui.screens.runner import RunnerScreen, run_log
 from smol_tools.interfaces.tui.streaming import Streamed
 from smol_tools.interfaces.tui.widgets import MessageView
 from smol_tools.interfaces.tui.widgets.answer import AnswerView
@@ -27,7 +27,7 @@ from smol_tools.tools.agent.loop import Agent
 from smol_tools.tools.agent.registry import Function, Registry, default_registry
 
 if TYPE_CHECKING:
-    from smol_tools.store import Run
+    from smol_tools.store import Run, RunLog
 
 HINT = (
     "Ask for something a function can do: the time in Tokyo, 15% of 80, 5 km in miles. "
@@ -118,7 +118,7 @@ class AgentScreen(RunnerScreen):
             registry = self._functions()
             engine = app.engine
             options = {"functions": list(app.settings.functions)}
-            log = RunLog(app, "agent", request, options, engine.model_name)
+            log = run_log(app, "agent", request, options, engine.model_name)
 
             def on_call(stage: str, call: Call) -> None:
                 if stage == "decided":

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Select, Static
 
 from smol_tools.errors import SmolError
-from smol_tools.interfaces.tui.screens.runner import RunLog, RunnerScreen
+from smol_tools.interfaces.tui.screens.runner import RunnerScreen, run_log
 from smol_tools.interfaces.tui.streaming import Streamed
 from smol_tools.interfaces.tui.widgets.answer import AnswerView, TextBox
 from smol_tools.tools.rewrite import rewrite, styles
@@ -118,7 +118,7 @@ class RewriteScreen(RunnerScreen):
     def _rewrite(self, text: str, style: str, view: AnswerView) -> None:
         settings = self.smol.settings
         engine = self.smol.engine
-        log = RunLog(self.smol, "rewrite", text, {"style": style}, engine.model_name)
+        log = run_log(self.smol, "rewrite", text, {"style": style}, engine.model_name)
         try:
             run = rewrite(
                 engine, text, style, max_tokens=settings.max_tokens, extra_styles=settings.styles

@@ -1,5 +1,5 @@
 """RunnerScreen: a tool screen that runs one thing at a time in a worker (Esc stops it), and
-RunLog: that run in the app's history."""
+`run_log`: that run in the app's history."""
 
 from __future__ import annotations
 
@@ -10,62 +10,25 @@ from typing import TYPE_CHECKING, Any
 from smol_tools.errors import SmolError
 from smol_tools.interfaces.tui.screens.base import ToolScreen
 from smol_tools.interfaces.tui.streaming import Streamed, pump
+from smol_tools.store import RunLog
 from smol_tools.tools.run import ToolRun
 
 if TYPE_CHECKING:
     from smol_tools.interfaces.tui.app import SmolApp
 
 
-class RunLog:
-    """One run in `app.store` (source "app"), written from a worker thread.
+def run_log(app: SmolApp, tool: str, text: str, options: dict[str, Any], model: str) -> RunLog:
+    """One run in `app.store` (source "app"), written from a worker thread; a history that
+    fails is one notification, and the run goes on unlogged."""
 
-    Never raises: a history that fails is reported once and the run goes on unlogged.
-    """
-
-    def __init__(
-        self, app: SmolApp, tool: str, text: str, options: dict[str, Any], model: str = ""
-    ) -> None:
-        self.app = app
-        self.store = app.store
-        self.run_id: int | None = None
-        if self.store is None:
-            return
+    def on_error(error: SmolError) -> None:
         try:
-            self.run_id = self.store.start_run(tool, text, options, model=model, source="app").id
-        except SmolError as exc:
-            self._give_up(exc)
-
-    def save(self, text: str, final: bool) -> None:
-        """The output so far (pump's `save`); the final text is written by `finish`."""
-        if self.store is None or self.run_id is None or final:
-            return
-        try:
-            self.store.update_run(self.run_id, text)
-        except SmolError as exc:
-            self._give_up(exc)
-
-    def finish(
-        self,
-        text: str,
-        status: str,
-        usage: dict[str, Any] | None = None,
-        calls: list[dict[str, Any]] | None = None,
-    ) -> None:
-        if self.store is None or self.run_id is None:
-            return
-        try:
-            self.store.finish_run(self.run_id, text, status=status, usage=usage, calls=calls)
-        except SmolError as exc:
-            self._give_up(exc)
-
-    def _give_up(self, exc: SmolError) -> None:
-        self.run_id = None
-        error = SmolError(f"history not saved: {exc.message}", hint=exc.hint)
-        try:
-            self.app.call_from_thread(self.app.notify_error, error)
+            app.call_from_thread(app.notify_error, error)
         except RuntimeError:  # the app is closing, or we are on its thread
-            if self.app.is_running:
-                self.app.notify_error(error)
+            if app.is_running:
+                app.notify_error(error)
+
+    return RunLog(app.store, tool, text, options, model=model, source="app", on_error=on_error)
 
 
 class RunnerScreen(ToolScreen):

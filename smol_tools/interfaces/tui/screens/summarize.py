@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
 from smol_tools.errors import SmolError, UsageError
-from smol_tools.interfaces.tui.screens.runner import RunLog, RunnerScreen
+from smol_tools.interfaces.tui.screens.runner import RunnerScreen, run_log
 from smol_tools.interfaces.tui.streaming import Streamed
 from smol_tools.interfaces.tui.widgets import MessageView
 from smol_tools.interfaces.tui.widgets.answer import AnswerView, TextBox
@@ -194,7 +194,7 @@ class SummarizeScreen(RunnerScreen):
         show: Callable[[str], AwaitComplete],
     ) -> None:
         engine = self.smol.engine
-        log = RunLog(self.smol, "summarize", text, {"question": question}, engine.model_name)
+        log = run_log(self.smol, "summarize", text, {"question": question}, engine.model_name)
         try:
             run = summarize(engine, text, question=question, max_tokens=MAX_TOKENS)
         except SmolError as exc:
