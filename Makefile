@@ -2,6 +2,7 @@
 #   make run    set up (virtualenv, package, default model) and start the app
 #   make test   set up (plus the Debian tools the tests use) and run lint, types and tests
 #   make bench  speed and memory table -> bench/results.json
+#   make screenshots  the README's pictures of the app (real model)
 #   make eval-agent  the agent on BFCL and its own request sets -> bench/agent_eval*.json
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ STAMP  := $(VENV)/.installed
 MODEL  := models/SmolLM2-135M-Instruct.Q4_1.gguf
 APT_PACKAGES := xvfb xdotool xclip tmux
 
-.PHONY: setup run test lint bench model apt-test eval-agent clean
+.PHONY: setup run test lint bench model apt-test eval-agent screenshots clean
 
 setup: $(STAMP) $(MODEL)
 
@@ -49,7 +50,7 @@ run: setup
 	$(BIN)/smol
 
 lint: $(STAMP)
-	$(BIN)/ruff check smol_tools tests bench
+	$(BIN)/ruff check smol_tools tests bench assets
 	$(BIN)/mypy smol_tools
 
 test: setup $(BFCL) apt-test lint
@@ -57,6 +58,10 @@ test: setup $(BFCL) apt-test lint
 
 bench: setup
 	$(BIN)/python bench/bench.py
+
+# The README's screenshots of the app (assets/chat.svg, assets/agent.svg) on the bundled model
+screenshots: setup
+	$(BIN)/python assets/screenshots.py
 
 # Agent accuracy on BFCL (simple, multiple, parallel, irrelevance) and on its own request sets
 eval-agent: setup $(BFCL)

@@ -7,7 +7,6 @@ change: `pytest tests/test_snapshots.py --snapshot-update`, then look at the new
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import re
 import sqlite3
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import until
 
 from smol_tools.config import Settings, load_settings
 from smol_tools.engine.fake import FakeEngine
@@ -79,14 +79,6 @@ def settings(tmp_path: Path) -> Settings:
     functions = tmp_path / "notes.py"
     functions.write_text(NOTES, encoding="utf-8")
     return dataclasses.replace(load_settings(), functions=(str(functions),))
-
-
-async def until(pilot: Any, condition: Callable[[], object], timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
 
 
 async def settle(pilot: Any) -> None:

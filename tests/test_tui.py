@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import until
 
 from smol_tools.config import PROJECT_MODELS_DIR, Settings, load_settings
 from smol_tools.engine import create_engine
@@ -37,15 +37,6 @@ def settings() -> Settings:
 class BrokenEngine(FakeEngine):
     def load(self) -> None:
         raise ModelError("model file is missing", hint="run: smol models pull")
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds (streaming happens in a worker thread)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
 
 
 def chat(app: SmolApp) -> ChatScreen:

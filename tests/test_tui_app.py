@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import until
 from textual.binding import Binding
 
 from smol_tools.config import PROJECT_MODELS_DIR, Settings, load_settings
@@ -56,14 +57,6 @@ class SlowEngine(ClosingEngine):
     def load(self) -> None:
         self.release.wait(30)
         super().load()
-
-
-async def until(pilot: Any, condition: Callable[[], Any], timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
 
 
 def run(scenario: Callable[[], Any], timeout: float = 60) -> Any:

@@ -5,11 +5,10 @@ reasoning, the sidebar (open, rename, delete, export) and search."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MODEL_PATH, needs_model
+from conftest import MODEL_PATH, needs_model, until
 from textual.widgets import Collapsible, Input, OptionList, TextArea
 from textual.widgets._markdown import MarkdownFence
 
@@ -36,15 +35,6 @@ def settings() -> Settings:
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "h.sqlite3"
-
-
-async def until(pilot, condition: Callable[[], object], timeout: float = 15.0) -> None:
-    """Let the app run until `condition()` holds (streaming happens in worker threads)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
 
 
 def chat(app: SmolApp) -> ChatScreen:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import until
 
 from smol_tools.config import PROJECT_MODELS_DIR, Settings, load_settings
 from smol_tools.engine.fake import FakeEngine
@@ -69,15 +69,6 @@ def store(tmp_path: Path) -> Store:
 def saved(store: Store) -> Store:
     """The history as saved (the app closes its store when it ends)."""
     return Store(store.path)
-
-
-async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds (the work happens in worker threads)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
 
 
 def tool_app(mode: str, settings: Settings, engine: Any = None, store: Any = False) -> SmolApp:

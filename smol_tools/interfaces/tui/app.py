@@ -114,6 +114,8 @@ class SmolApp(App[None]):
         return self._engine
 
     def on_mount(self) -> None:
+        # Worker threads hand text to the UI without waiting for it (streaming.pump).
+        self.loop = asyncio.get_running_loop()
         self._open_store()
         self._install_signal_handlers()
         self._load_at_start()
