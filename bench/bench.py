@@ -490,12 +490,10 @@ def app_start() -> dict[str, Any]:
     }
 
 
-def store_write_cost() -> dict[str, Any] | None:
-    """bench_store.measure_write_cost on a temporary history, if that bench is there."""
-    try:
-        from bench_store import measure_write_cost  # type: ignore[import-not-found]
-    except ImportError:
-        return None
+def store_write_cost() -> dict[str, Any]:
+    """bench_store.measure_write_cost on a temporary history."""
+    from bench_store import measure_write_cost  # type: ignore[import-not-found]
+
     with tempfile.TemporaryDirectory() as tmp:
         return measure_write_cost(Path(tmp) / "history.sqlite3")
 

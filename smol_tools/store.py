@@ -52,10 +52,16 @@ class Conversation:
     model: str
     created_at: float
     updated_at: float
+    first_message: str = ""  # the start of the first user message (a name until it has a title)
 
     @property
     def ref(self) -> str:
         return f"c{self.id}"
+
+    @property
+    def label(self) -> str:
+        """What lists show: the title, else the start of the first message."""
+        return self.title or one_line(self.first_message, 60) or "(empty chat)"
 
 
 @dataclass
@@ -495,7 +501,11 @@ class Store:
             )
         return Conversation(int(cur.lastrowid or 0), title, system_prompt, model, now, now)
 
-    _CONV = "SELECT id, title, system_prompt, model, created_at, updated_at FROM conversations"
+    _CONV = (
+        "SELECT id, title, system_prompt, model, created_at, updated_at,"
+        " coalesce((SELECT substr(content, 1, 200) FROM messages WHERE conversation_id ="
+        " conversations.id AND role = 'user' ORDER BY id LIMIT 1), '') FROM conversations"
+    )
 
     def conversations(self, limit: int | None = None) -> list[Conversation]:
         """Newest (last updated) first."""
@@ -752,7 +762,7 @@ class Store:
         items = []
         for ref, kind, title, tool, created, updated, preview in rows:
             if kind == "conversation":
-                title = title or one_line(preview, 60) or "(empty chat)"
+                title = Conversation(0, title, "", "", 0, 0, preview).label
             else:
                 title = one_line(title, 60) or "(no input)"
             items.append(HistoryItem(ref, kind, title, tool, created, updated, one_line(preview)))

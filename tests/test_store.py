@@ -554,3 +554,15 @@ def test_kill_9_while_streaming_keeps_everything_written(tmp_path):
         assert len(streamed.content) >= lengths[-1]
         assert streamed.content.startswith("token0 token1 ")
         assert s.search("token3")  # the index matches what survived
+
+
+def test_an_untitled_chat_is_listed_by_its_first_message(tmp_path: Path) -> None:
+    store = Store(tmp_path / "h.sqlite3")
+    chat = store.new_conversation()
+    assert store.conversations()[0].label == "(empty chat)"
+    store.add_message(chat.id, "user", "Write a long story about a dragon")
+    store.add_message(chat.id, "assistant", "Once upon a time")
+    assert store.conversations()[0].label == "Write a long story about a dragon"
+    store.rename_conversation(chat.id, "Dragon story")
+    assert store.conversation(chat.id).label == "Dragon story"
+    assert store.history()[0].title == "Dragon story"

@@ -195,16 +195,9 @@ def read_input(file: str | None, stdin: TextIO | None = None) -> str:
         if file is None and stdin.isatty():
             raise UsageError("no input", hint="pass a FILE or pipe text into stdin")
         return check_input(stdin.buffer.read(), "stdin")
-    path = Path(file)
-    if path.is_dir():
-        raise UsageError(f"{file} is a directory, not a text file")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{file}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {file}: {exc.strerror}") from None
-    return check_input(data, file)
+    from smol_tools.interfaces.files import read_text_file
+
+    return read_text_file(file)
 
 
 def settings_from(args: argparse.Namespace) -> Any:

@@ -25,7 +25,7 @@ from smol_tools.interfaces.tui.screens.base import ToolScreen
 from smol_tools.interfaces.tui.screens.dialogs import ConfirmScreen, TextPrompt
 from smol_tools.interfaces.tui.streaming import Streamed, pump
 from smol_tools.interfaces.tui.widgets import MessageView
-from smol_tools.interfaces.tui.widgets.conversations import UNTITLED, ConversationList
+from smol_tools.interfaces.tui.widgets.conversations import ConversationList
 from smol_tools.interfaces.tui.widgets.message import message_dom_id
 from smol_tools.interfaces.tui.widgets.prompt import PromptArea
 from smol_tools.tools.chat import default_system_prompt, reply, split_reasoning
@@ -517,9 +517,10 @@ class ChatScreen(ToolScreen):
         return target
 
     def _title_of(self, conversation_id: int) -> str:
+        """The chat's name as lists show it (its title, else its first message)."""
         store = self.store
         try:
-            return store.conversation(conversation_id).title if store is not None else ""
+            return store.conversation(conversation_id).label if store is not None else ""
         except SmolError:
             return ""
 
@@ -558,7 +559,7 @@ class ChatScreen(ToolScreen):
             self.refresh_sidebar()
             self.notify("Chat deleted.")
 
-        title = self._title_of(target) or UNTITLED
+        title = self._title_of(target)
         self.app.push_screen(ConfirmScreen(f"Delete the chat “{title}”?", yes="Delete"), chosen)
 
     def action_export_chat(self) -> None:

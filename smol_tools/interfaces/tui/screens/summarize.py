@@ -13,7 +13,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
-from smol_tools.errors import SmolError, UsageError
+from smol_tools.errors import SmolError
+from smol_tools.interfaces.files import read_text_file
 from smol_tools.interfaces.tui.screens.runner import RunnerScreen, run_log
 from smol_tools.interfaces.tui.streaming import Streamed
 from smol_tools.interfaces.tui.widgets import MessageView
@@ -26,21 +27,6 @@ if TYPE_CHECKING:
 
 MAX_TOKENS = 256  # a summary is short; so is an answer about the text
 HINT = "Paste text on the left or open a file (Ctrl-O), then Ctrl-S to summarize."
-
-
-def read_text_file(path: str) -> str:
-    """The text of a file, with the CLI's rules: one-line UsageError for a missing file, a
-    directory, or bytes that are not UTF-8 text."""
-    file = Path(path).expanduser()
-    if file.is_dir():
-        raise UsageError(f"{path} is a directory, not a text file")
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    return check_input(data, path)
 
 
 class SummarizeScreen(RunnerScreen):

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from smol_tools.store import Conversation
 
 NEW_CHAT = "new"
-UNTITLED = "(untitled chat)"
 
 
 class ConversationList(OptionList):
@@ -54,7 +53,7 @@ class ConversationList(OptionList):
         self.clear_options()
         self.add_option(Option(Content.styled("+ New chat", "italic"), id=NEW_CHAT))
         self.add_options(
-            Option(Content(c.title or UNTITLED), id=f"c{c.id}") for c in self.conversations
+            Option(Content(c.label), id=f"c{c.id}") for c in self.conversations
         )
         self.highlight_conversation(keep)
 
