@@ -67,7 +67,12 @@ class SmolApp(App[None]):
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("f1", "help", "Help"),
-        *(Binding(key, f"switch_mode('{mode}')", label) for mode, label, key in TOOLS),
+        # The tool keys are shown in the navigation bar on top, which leaves the footer to the
+        # screen's own actions (at 80 columns there is room for about eight).
+        *(
+            Binding(key, f"switch_mode('{mode}')", label, show=False)
+            for mode, label, key in TOOLS
+        ),
         Binding("f7", "pick_model", "Model"),
     ]
 
