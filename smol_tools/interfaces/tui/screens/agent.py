@@ -51,7 +51,6 @@ class AgentScreen(RunnerScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._pending: Run | None = None
         self._registry: Registry | None = None
         self._registry_lock = threading.Lock()
         self._asking: ApproveScreen | None = None  # the approval modal on screen, if any
@@ -64,23 +63,14 @@ class AgentScreen(RunnerScreen):
     def on_mount(self) -> None:
         self.query_one("#agent-log", VerticalScroll).anchor()
         self.request_input.focus()
-        if self._pending is not None:
-            self._reopen(self._pending)
 
     # -- public ----------------------------------------------------------------------------
     @property
     def request_input(self) -> Input:
         return self.query_one("#agent-request", Input)
 
-    def reopen(self, run: Run) -> None:
+    def fill_from(self, run: Run) -> None:
         """Put a saved run's request back in the input, ready to run again."""
-        if self.is_mounted:
-            self._reopen(run)
-        else:
-            self._pending = run
-
-    def _reopen(self, run: Run) -> None:
-        self._pending = None
         self.request_input.value = run.input
         self.request_input.focus()
         self.set_note(f"{run.ref} reopened: Enter runs it again")

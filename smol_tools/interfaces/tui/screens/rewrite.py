@@ -36,7 +36,6 @@ class RewriteScreen(RunnerScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._pending: Run | None = None
 
     @property
     def available_styles(self) -> dict[str, str]:
@@ -58,8 +57,6 @@ class RewriteScreen(RunnerScreen):
     def on_mount(self) -> None:
         self.result.display = False
         self.text_box.focus()
-        if self._pending is not None:
-            self._reopen(self._pending)
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -79,15 +76,8 @@ class RewriteScreen(RunnerScreen):
     def style(self, name: str) -> None:
         self.query_one("#rw-style", Select).value = name
 
-    def reopen(self, run: Run) -> None:
+    def fill_from(self, run: Run) -> None:
         """Put a saved run's text and style back, ready to rewrite again."""
-        if self.is_mounted:
-            self._reopen(run)
-        else:
-            self._pending = run
-
-    def _reopen(self, run: Run) -> None:
-        self._pending = None
         self.text_box.load_text(run.input)
         style = str(run.options.get("style") or "")
         if style in self.available_styles:

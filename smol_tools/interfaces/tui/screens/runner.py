@@ -15,6 +15,7 @@ from smol_tools.tools.run import ToolRun
 
 if TYPE_CHECKING:
     from smol_tools.interfaces.tui.app import SmolApp
+    from smol_tools.store import Run
 
 
 def run_log(app: SmolApp, tool: str, text: str, options: dict[str, Any], model: str) -> RunLog:
@@ -41,6 +42,24 @@ class RunnerScreen(ToolScreen):
         self._stopping = threading.Event()  # set by Esc; read by the worker thread
         self._run: ToolRun | None = None  # the streamed part of the current job, if any
         self._note = ""
+        self._pending: Run | None = None  # a run to reopen once the screen is mounted
+
+    def reopen(self, run: Run) -> None:
+        """Put a saved run's input (and options) back, ready to run again. The History screen
+        calls it right after switching here, possibly before this screen is mounted."""
+        if self.is_mounted:
+            self.fill_from(run)
+        else:
+            self._pending = run
+
+    def fill_from(self, run: Run) -> None:  # pragma: no cover - every tool has one
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        # Textual calls this after the subclass's own on_mount (handlers run up the MRO).
+        if self._pending is not None:
+            run, self._pending = self._pending, None
+            self.fill_from(run)
 
     @property
     def busy(self) -> bool:

@@ -43,7 +43,6 @@ class SummarizeScreen(RunnerScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._pending: Run | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="File to open: type its path, then Enter", id="sum-path")
@@ -60,8 +59,6 @@ class SummarizeScreen(RunnerScreen):
     def on_mount(self) -> None:
         self.query_one("#sum-summary", AnswerView).display = False
         self.query_one("#sum-text", TextBox).focus()
-        if self._pending is not None:
-            self._reopen(self._pending)
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -72,15 +69,8 @@ class SummarizeScreen(RunnerScreen):
     def summary(self) -> AnswerView:
         return self.query_one("#sum-summary", AnswerView)
 
-    def reopen(self, run: Run) -> None:
+    def fill_from(self, run: Run) -> None:
         """Put a saved run's text (and its question, if it asked one) back, ready to run."""
-        if self.is_mounted:
-            self._reopen(run)
-        else:
-            self._pending = run
-
-    def _reopen(self, run: Run) -> None:
-        self._pending = None
         self.text_box.load_text(run.input)
         question = str(run.options.get("question") or "")
         ask = self.query_one("#sum-question", Input)

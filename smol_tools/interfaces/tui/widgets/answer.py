@@ -6,21 +6,18 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Label, Markdown, TextArea
+from textual.widgets import Markdown, TextArea
+
+from smol_tools.interfaces.tui.widgets.message import TitledText
 
 
-class AnswerView(Vertical):
+class AnswerView(TitledText):
     """A title over Markdown text; `append` streams into it, `mark_*` tell how it ended."""
 
     def __init__(self, title: str, text: str = "", *, id: str | None = None) -> None:
-        super().__init__(classes="answer", id=id)
-        self._title = title
+        super().__init__(title, label_class="title", classes="answer", id=id)
         self._text = text
-        self._label = Label(title, markup=False, classes="title")
         self._body = Markdown(text, classes="body")
-        self.stopped = False
-        self.failed = False
 
     @property
     def text(self) -> str:
@@ -49,19 +46,6 @@ class AnswerView(Vertical):
         self.tooltip = None
         self._label.update(self._title)
         self._body.update(text)
-
-    def mark_stopped(self) -> None:
-        """Stopped by the user: the partial text stays, the title says so."""
-        self.stopped = True
-        self.add_class("-stopped")
-        self._label.update(f"{self._title} (stopped)")
-
-    def mark_failed(self, message: str) -> None:
-        """No (whole) answer: the title says so; the message goes in a tooltip."""
-        self.failed = True
-        self.add_class("-failed")
-        self._label.update(f"{self._title} (error)")
-        self.tooltip = message
 
 
 class TextBox(TextArea, inherit_bindings=False):

@@ -18,12 +18,39 @@ ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 STATUS_NOTES = {"stopped": "stopped", "failed": "error", "streaming": "interrupted"}
 
 
+class TitledText(Vertical):
+    """A label over text that streams in; the label tells how it ended (stopped, error).
+    The base of a chat message and of a tool's answer."""
+
+    def __init__(
+        self, title: str, *, label_class: str, classes: str, id: str | None = None
+    ) -> None:
+        super().__init__(classes=classes, id=id)
+        self._title = title
+        self._label = Label(title, markup=False, classes=label_class)
+        self.stopped = False
+        self.failed = False
+
+    def mark_stopped(self) -> None:
+        """The user stopped it: the partial text stays, the label says so."""
+        self.stopped = True
+        self.add_class("-stopped")
+        self._label.update(f"{self._title} (stopped)")
+
+    def mark_failed(self, message: str) -> None:
+        """No (whole) answer: the label says so; the message goes in a tooltip (may be long)."""
+        self.failed = True
+        self.add_class("-failed")
+        self._label.update(f"{self._title} (error)")
+        self.tooltip = message
+
+
 def message_dom_id(message_id: int) -> str:
     """The DOM id of the view of saved message `message_id` (for queries and scrolling)."""
     return f"msg-{message_id}"
 
 
-class MessageView(Vertical):
+class MessageView(TitledText):
     """A message. Assistant text renders as Markdown; user text is shown as typed."""
 
     def __init__(
@@ -42,6 +69,8 @@ class MessageView(Vertical):
         status: a saved message's status ("done", "stopped", "failed", "streaming").
         """
         super().__init__(
+            ROLE_LABELS.get(role, role),
+            label_class="role",
             classes=f"message -{role}",
             id=message_dom_id(message_id) if message_id is not None else None,
         )
@@ -49,8 +78,6 @@ class MessageView(Vertical):
         self.message_id = message_id
         self._raw = f"{THINK_OPEN}{reasoning}{THINK_CLOSE}{text}" if reasoning else text
         self._reasoning, self._text = self._split(self._raw)
-        self._title = ROLE_LABELS.get(role, role)
-        self._label = Label(self._title, markup=False, classes="role")
         self._thought = Static(self._reasoning, markup=False, classes="reasoning-text")
         self._fold = Collapsible(self._thought, title="Reasoning", collapsed=True)
         self._fold.display = bool(self._reasoning)
@@ -60,8 +87,6 @@ class MessageView(Vertical):
             if role == "assistant"
             else Static(self._text, markup=False, classes="body")
         )
-        self.stopped = False
-        self.failed = False
         self.set_status(status)
 
     def _split(self, raw: str) -> tuple[str, str]:
@@ -115,16 +140,3 @@ class MessageView(Vertical):
         elif note := STATUS_NOTES.get(status):
             self.add_class("-stopped")
             self._label.update(f"{self._title} ({note})")
-
-    def mark_stopped(self) -> None:
-        """The user stopped this answer: keep the partial text, say so in the label."""
-        self.stopped = True
-        self.add_class("-stopped")
-        self._label.update(f"{self._title} (stopped)")
-
-    def mark_failed(self, message: str) -> None:
-        """No answer: the label says so; the message goes in a tooltip (it may be long)."""
-        self.failed = True
-        self.add_class("-failed")
-        self._label.update(f"{self._title} (error)")
-        self.tooltip = message
