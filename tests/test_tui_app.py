@@ -500,3 +500,30 @@ def test_a_conversation_opened_from_history_shows_in_the_real_chat(
             assert "The Alfama district and the trams." in texts()
 
     run(scenario)
+
+
+def test_a_corrupt_history_is_one_notice_and_the_file_is_left_alone(settings: Settings) -> None:
+    from smol_tools.store import default_path
+
+    path = default_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a database " * 100)
+    before = path.read_bytes()
+    engine = FakeEngine(["Hello there."])
+
+    async def scenario() -> None:
+        app = SmolApp(settings, engine)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: "ready" in str(app.status))
+            assert app.store is None
+            notes = [n.message for n in app._notifications if n.severity == "error"]
+            assert any("history is off" in n and "unreadable" in n for n in notes)
+            await pilot.click("#prompt")
+            await pilot.press(*"hi", "enter")
+            screen = app.screen
+            assert isinstance(screen, ChatScreen)
+            await until(pilot, lambda: len(screen.views()) == 2 and not screen.answering)
+            assert screen.views()[1].text == "Hello there."
+
+    asyncio.run(scenario())
+    assert path.read_bytes() == before
