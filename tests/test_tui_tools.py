@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import until
+from conftest import needs_model, until
 
-from smol_tools.config import PROJECT_MODELS_DIR, Settings, load_settings
+from smol_tools.config import Settings, load_settings
 from smol_tools.engine.fake import FakeEngine
 from smol_tools.interfaces.tui.app import SmolApp
 from smol_tools.interfaces.tui.screens import AgentScreen, RewriteScreen, SummarizeScreen
@@ -25,8 +25,6 @@ from smol_tools.tools.rewrite import rewrite, styles
 SIZE = (80, 24)
 SLOW = 0.05  # seconds per fake chunk: slow enough to press Esc mid-answer
 LONG = " ".join(f"word{i}" for i in range(200))
-BUNDLED = PROJECT_MODELS_DIR / "SmolLM2-135M-Instruct.Q4_1.gguf"
-needs_model = pytest.mark.skipif(not BUNDLED.exists(), reason="the bundled model is missing")
 
 TEXT = (
     "The city council met on Tuesday to discuss the new bike lanes. After two hours of debate, "
