@@ -100,7 +100,7 @@ class SmolApp(App[None]):
         self._engine_factory: Callable[[], Engine] = (
             engine
             if engine is not None and not isinstance(engine, Engine)
-            else partial(create_engine, settings)
+            else lambda: self.engine_maker(self.settings)
         )
         self._store_arg = store
         self._store: Store | None = None
@@ -263,7 +263,8 @@ class SmolApp(App[None]):
 
     # -- model -----------------------------------------------------------------------------
     def engine_maker(self, settings: Settings) -> Engine:
-        """The engine for other settings (a model switch); tests put a fake maker here."""
+        """The engine for `settings` (at start and on a model switch); tests put a fake
+        maker here."""
         return create_engine(settings)
 
     def switch_model(self, spec: str) -> bool:

@@ -34,9 +34,6 @@ class RewriteScreen(RunnerScreen):
         Binding("escape", "stop", "Stop"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-
     @property
     def available_styles(self) -> dict[str, str]:
         """Every style the user can pick: name -> description (built-ins, then their own)."""

@@ -41,9 +41,6 @@ class SummarizeScreen(RunnerScreen):
         Binding("escape", "stop", "Stop"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="File to open: type its path, then Enter", id="sum-path")
         with Horizontal(classes="tool-split"):
