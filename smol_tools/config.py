@@ -27,6 +27,7 @@ class Paths:
     data_dir: Path
     cache_dir: Path
     models_dir: Path
+    run_dir: Path = Path(".")  # the resident server's socket and pid file (user-only, 0700)
 
     @property
     def config_file(self) -> Path:
@@ -37,7 +38,9 @@ class Paths:
         home = env.get("SMOL_TOOLS_HOME")
         if home:
             root = Path(home).expanduser()
-            return cls(root / "config", root / "data", root / "cache", root / "models")
+            return cls(
+                root / "config", root / "data", root / "cache", root / "models", root / "run"
+            )
         import platformdirs
 
         data = Path(platformdirs.user_data_dir(APP_NAME))
@@ -47,7 +50,19 @@ class Paths:
             data,
             Path(platformdirs.user_cache_dir(APP_NAME)),
             models,
+            _runtime_dir(env),
         )
+
+
+def _runtime_dir(env: Mapping[str, str]) -> Path:
+    """$XDG_RUNTIME_DIR/smol-tools (per user, cleared at logout); else a per-user temp folder."""
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime and Path(runtime).is_dir():
+        return Path(runtime) / APP_NAME
+    import tempfile
+
+    uid = os.getuid() if hasattr(os, "getuid") else os.getpid()
+    return Path(tempfile.gettempdir()) / f"{APP_NAME}-{uid}"
 
 
 @dataclass(frozen=True)
@@ -59,7 +74,10 @@ class Settings:
     remote_url: str = ""
     remote_api_key: str = ""
     n_ctx: int = 0  # 0: the model's own context length
-    n_threads: int = 0  # 0: one per core
+    # Threads for generation and for prompt processing. 0: adapt to the cores other programs
+    # leave free, re-checked while generating (a busy core makes llama.cpp threads wait).
+    n_threads: int = 0
+    n_threads_batch: int = 0
     n_batch: int = 512
     weights: str = (
         "auto"  # "auto": F16 copy of small quantized models (2x prompt speed); "original"
@@ -69,6 +87,14 @@ class Settings:
     max_tokens: int = 512
     thinking: bool = False  # SmolLM3 reasoning mode
     history: bool = True  # log every run and conversation to the history store
+    server: bool = True  # use a running `smol serve` (or app) when there is one; --no-server
+    idle_unload_minutes: float = 15.0  # free a resident model after this idle time; 0 keeps it
+    hotkeys_busy: str = "queue"  # a press while a hotkey job runs: "queue" it or "cancel" the job
+    terminal: str = ""  # command that runs the app for hotkeys' "app" output; "": found on PATH
+    # Global shortcuts: {"<ctrl>+<alt>+s": {"action": "summarize", "output": "clipboard"}, ...}
+    hotkeys: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
+    # Per-application capture/paste: {"XTerm": {"copy": "primary", "paste": "<ctrl>+<shift>+v"}}
+    hotkey_apps: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
     # Agent function files (.py) loaded by the app and added to `smol agent --functions`.
     functions: tuple[str, ...] = ()
     # The user's own rewrite styles: {name: {"description": ..., "instruction": ...}}
@@ -87,7 +113,11 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-_CHOICES = {"backend": ("llama", "remote"), "weights": ("auto", "f16", "original")}
+_CHOICES = {
+    "backend": ("llama", "remote"),
+    "weights": ("auto", "f16", "original"),
+    "hotkeys_busy": ("queue", "cancel"),
+}
 
 
 def _coerce(name: str, kind: type, value: Any, where: str) -> Any:
@@ -142,8 +172,28 @@ def _style_table(value: Any, where: str) -> dict[str, dict[str, str]]:
     return styles
 
 
+def _table_of_tables(key: str) -> Any:
+    """A parser for `[key."NAME"]` tables of strings; their meaning is checked by their user
+    (the hotkey daemon), which names the bad entry."""
+
+    def parse(value: Any, where: str) -> dict[str, dict[str, str]]:
+        if not isinstance(value, dict) or not all(
+            isinstance(spec, dict) and all(isinstance(v, str) for v in spec.values())
+            for spec in value.values()
+        ):
+            raise ConfigError(f'{where}: [{key}] must hold tables of strings, [{key}."NAME"]')
+        return {str(name): dict(spec) for name, spec in value.items()}
+
+    return parse
+
+
 # Settings that are lists or tables in the TOML file (not SMOL_* scalars): key -> parser
-_TABLES = {"functions": _file_list, "styles": _style_table}
+_TABLES = {
+    "functions": _file_list,
+    "styles": _style_table,
+    "hotkeys": _table_of_tables("hotkeys"),
+    "hotkey_apps": _table_of_tables("hotkey_apps"),
+}
 
 
 def _types() -> dict[str, type]:

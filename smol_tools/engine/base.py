@@ -96,6 +96,7 @@ class Engine(ABC):
 
     supports_schema = True  # json_schema= constrains the output
     name = "engine"
+    kind = "in-process"  # where the model runs: "in-process", "server" (smol serve), "remote"
 
     @abstractmethod
     def load(self) -> None:

@@ -23,6 +23,7 @@ _DEFAULT_CTX = 2048
 
 class RemoteEngine(Engine):
     name = "remote"
+    kind = "remote"
     settings: Settings
 
     def __init__(self, settings: Settings) -> None:

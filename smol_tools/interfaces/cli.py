@@ -41,6 +41,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model and sampling")
     group.add_argument("--model", metavar="NAME|PATH", help="catalog name or .gguf path")
     group.add_argument("--remote", metavar="URL", help="use an OpenAI-compatible server")
+    group.add_argument(
+        "--no-server",
+        action="store_true",
+        help="load the model in this process even when `smol serve` (or the app) runs",
+    )
     group.add_argument("--max-tokens", type=int, metavar="N", help="answer length limit")
     group.add_argument("--temperature", type=float, metavar="T")
     group.add_argument(
@@ -101,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = command("ui", "open the terminal app (the default)")
+    p.add_argument(
+        "--open", metavar="ID", help="open a history item (r7: a run in its tool; c12: a chat)"
+    )
     _common(p)
     p = command("chat", "open the terminal app on a new chat")
     _common(p)
@@ -182,6 +190,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="export: write to FILE")
     _debug(p)
+    p = command(
+        "serve",
+        "the resident engine: one warm model for the app, the shell and the hotkeys",
+        usage="smol serve [--port N [--host 127.0.0.1] [--api-key KEY]] | --stop | --status",
+    )
+    p.add_argument(
+        "--port", type=int, metavar="N",
+        help="also serve the OpenAI API (/v1/chat/completions, /v1/models) on this port",
+    )  # fmt: skip
+    p.add_argument(
+        "--host", default="127.0.0.1",
+        help="address for --port; only loopback (127.0.0.1, ::1, localhost) is allowed",
+    )  # fmt: skip
+    p.add_argument("--api-key", metavar="KEY", help="require this bearer key on the HTTP API")
+    p.add_argument("--stop", action="store_true", help="stop the running server")
+    p.add_argument("--status", action="store_true", help="say whether a server runs, and what")
+    p.add_argument("--json", action="store_true", help="--status as JSON")
+    _common(p)
+
+    p = command("hotkeys", "the global-shortcut daemon (foreground; Ctrl-C stops it)")
+    p.add_argument("--list", action="store_true", help="print each shortcut and its action")
+    p.add_argument("--json", action="store_true", help="--list as JSON")
+    _no_log(p)
+    _common(p)
     return parser
 
 
@@ -208,6 +240,7 @@ def settings_from(args: argparse.Namespace) -> Any:
         "max_tokens": getattr(args, "max_tokens", None),
         "temperature": getattr(args, "temperature", None),
         "thinking": getattr(args, "thinking", None),
+        "server": False if getattr(args, "no_server", False) else None,
     }
     if getattr(args, "remote", None):
         overrides.update(backend="remote", remote_url=args.remote)
@@ -337,7 +370,10 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens or 256,
         progress=ProgressBar("summarizing"),
     )
-    meta = {"tool": "summarize", "question": args.question, "model": engine.model_name}
+    meta = {
+        "tool": "summarize", "question": args.question, "model": engine.model_name,
+        "engine": engine.kind,
+    }  # fmt: skip
     log = run_log(
         args, settings, "summarize", text, {"question": args.question}, model=engine.model_name
     )
@@ -364,7 +400,9 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     run = rewrite(
         engine, text, args.style, max_tokens=settings.max_tokens, extra_styles=user_styles
     )
-    meta = {"tool": "rewrite", "style": args.style, "model": engine.model_name}
+    meta = {
+        "tool": "rewrite", "style": args.style, "model": engine.model_name, "engine": engine.kind
+    }
     log = run_log(args, settings, "rewrite", text, {"style": args.style}, model=engine.model_name)
     return emit(run, args, meta, log)
 
@@ -423,7 +461,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
     settings, engine = _engine_for(args)
     engine.load()
     agent = Agent(engine, list(registry), allow=(lambda f, a: True) if args.yes else ask_permission)
-    meta: dict[str, Any] = {"tool": "agent", "model": engine.model_name}
+    meta: dict[str, Any] = {"tool": "agent", "model": engine.model_name, "engine": engine.kind}
     options = {"functions": [str(f) for f in args.functions], "dry_run": args.dry_run}
     log = run_log(args, settings, "agent", request, options, model=engine.model_name)
     try:
@@ -655,6 +693,14 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return run_app(settings_from(args))
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    raise UsageError("`smol serve` is not built yet")  # filled in by the server work
+
+
+def cmd_hotkeys(args: argparse.Namespace) -> int:
+    raise UsageError("`smol hotkeys` is not built yet")  # filled in by the hotkeys work
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "summarize": cmd_summarize,
     "rewrite": cmd_rewrite,
@@ -665,6 +711,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "eval": cmd_eval,
     "ui": cmd_ui,
     "chat": cmd_ui,
+    "serve": cmd_serve,
+    "hotkeys": cmd_hotkeys,
 }
 
 
