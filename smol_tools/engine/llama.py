@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import json
+import logging
 import os
 import sys
 import threading
@@ -20,6 +21,7 @@ from smol_tools.config import Settings
 from smol_tools.engine.base import ChatRequest, ChatStream, Engine, FifoLock, Message
 from smol_tools.engine.catalog import ModelRef, resolve_model
 from smol_tools.engine.gguf import GGUFInfo, read_gguf
+from smol_tools.engine.threads import ThreadPolicy
 from smol_tools.errors import EngineError, GrammarError, ModelError
 
 DEFAULT_MAX_CTX = 8192  # used when the model trains longer: KV memory grows with n_ctx
@@ -111,6 +113,9 @@ class LlamaEngine(Engine):
         self._prefixes: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
         self.weights_path: Path | None = None
         self.load_s = 0.0
+        self._policy: ThreadPolicy | None = None
+        self.threads: tuple[int, int] = (0, 0)  # llama.cpp's (generation, prompt) threads now
+        self._abort: _AbortSwitch | None = None
 
     # -- model -----------------------------------------------------------------------------
     @property
@@ -159,12 +164,15 @@ class LlamaEngine(Engine):
         except ImportError as exc:  # pragma: no cover - a core dependency
             raise EngineError(f"llama-cpp-python is not importable: {exc}") from None
         path = fast_weights_path(self.settings, self.ref.path, info)
+        self._policy = ThreadPolicy(self.settings.n_threads, self.settings.n_threads_batch)
+        n_threads, n_threads_batch = self._policy.counts()
         try:
             with _Quiet():
                 llm = llama_cpp.Llama(
                     str(path),
                     n_ctx=self.context_length,
-                    n_threads=self.settings.n_threads or os.cpu_count(),
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads_batch,
                     n_batch=self.settings.n_batch,
                     flash_attn=True,
                     verbose=False,
@@ -186,8 +194,22 @@ class LlamaEngine(Engine):
             template, eos_token=eos, bos_token=bos, add_generation_prompt=False
         )
         self._llm = llm
+        self._abort = _AbortSwitch(llm)
+        # llama.cpp logs an aborted decode as an error; ours are deliberate (a cancel), and
+        # real failures surface as EngineError
+        logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL)
+        self.threads = (n_threads, n_threads_batch)
         self.weights_path = path
         self.load_s = time.perf_counter() - started
+
+    def _follow_load(self) -> None:
+        """Set llama.cpp's thread counts to what the free cores allow now (cheap when equal)."""
+        if self._policy is None:
+            return
+        counts = self._policy.counts()
+        if counts != self.threads:
+            self._llm._ctx.set_n_threads(*counts)
+            self.threads = counts
 
     def close(self) -> None:
         with_lock = self._lock.acquire()
@@ -359,7 +381,11 @@ class LlamaEngine(Engine):
         stops = [s for s in (*req.stop, *template_stops) if s]
         try:
             reused = _common_prefix(llm._input_ids[: llm.n_tokens], tokens)
-            restored = self._cached_prefix(tokens, prefix_len)
+            self._follow_load()
+            assert self._abort is not None  # made with the model
+            with self._abort.watching(stream.cancelled):
+                restored = self._cached_prefix(tokens, prefix_len)
+                self._eval_prompt(tokens)
             usage.cached_tokens = max(reused, restored)
             decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
             is_eog = _eog_check(llm)
@@ -378,6 +404,8 @@ class LlamaEngine(Engine):
                 if stream.cancelled.is_set():
                     usage.finish_reason = "cancelled"
                     break
+                if usage.completion_tokens % _FOLLOW_LOAD_EVERY == 0:
+                    self._follow_load()
                 if is_eog(token):
                     usage.finish_reason = "stop"
                     break
@@ -400,8 +428,59 @@ class LlamaEngine(Engine):
             if pending and usage.finish_reason != "cancelled":
                 yield pending
         except (RuntimeError, ValueError) as exc:
+            llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)  # an aborted batch may be half in
+            if stream.cancelled.is_set():
+                usage.finish_reason = "cancelled"
+                return
             llm.reset()
             raise EngineError(f"llama.cpp failed: {exc}") from None
+
+    def _eval_prompt(self, tokens: list[int]) -> None:
+        """Process the prompt but its last token (which `generate` evaluates and samples from),
+        keeping what the context already holds. Under the abort switch: a cancel stops it
+        mid-batch, not after the whole prompt."""
+        llm = self._llm
+        prompt = tokens[:-1]
+        keep = 0
+        for a, b in zip(llm._input_ids[: llm.n_tokens], prompt, strict=False):
+            if a != b:
+                break
+            keep += 1
+        llm.n_tokens = keep
+        if keep < len(prompt):
+            llm.eval(prompt[keep:])
+
+
+_FOLLOW_LOAD_EVERY = 8  # tokens between checks of the free cores while generating
+
+
+class _AbortSwitch:
+    """llama.cpp's abort callback, armed while a prompt is processed: a set cancel event makes
+    `llama_decode` return mid-batch (checked between graph nodes), so a cancelled request frees
+    the engine in milliseconds instead of after a 512-token batch."""
+
+    def __init__(self, llm: Any) -> None:
+        import llama_cpp
+
+        self._llm = llm
+        self._set = llama_cpp.llama_set_abort_callback
+        self._event = threading.Event()
+        # kept referenced: llama.cpp holds the pointer while armed
+        self._callback = llama_cpp.ggml_abort_callback(lambda _data: self._event.is_set())
+        self._none = llama_cpp.ggml_abort_callback()  # NULL: disarmed
+
+    def watching(self, cancel: threading.Event) -> _AbortSwitch:
+        self._event = cancel
+        return self
+
+    def __enter__(self) -> None:
+        self._set(self._llm._ctx.ctx, self._callback, None)
+
+    def __exit__(self, *exc: object) -> None:
+        # disarmed while generating: a Python call per graph node would cost every token
+        self._set(self._llm._ctx.ctx, self._none, None)
+
+
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
