@@ -52,6 +52,7 @@ class ChatStream(Iterator[str]):
     def __init__(self, run: Callable[[ChatStream], Generator[str, None, None]]) -> None:
         self.usage = Usage()
         self._cancel = threading.Event()
+        self._on_cancel: list[Callable[[], object]] = []
         self._started = time.perf_counter()
         self._gen = run(self)
 
@@ -61,6 +62,15 @@ class ChatStream(Iterator[str]):
 
     def cancel(self) -> None:
         self._cancel.set()
+        for callback in list(self._on_cancel):
+            callback()
+
+    def on_cancel(self, callback: Callable[[], object]) -> None:
+        """Run `callback` (in the cancelling thread) when the stream is cancelled; at once if it
+        already is. For a backend blocked in I/O: the server client closes its socket."""
+        self._on_cancel.append(callback)
+        if self._cancel.is_set():
+            callback()
 
     def __iter__(self) -> ChatStream:
         return self

@@ -687,18 +687,143 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def history_ref(settings: Any, ref: str) -> str:
+    """`ref` (r12, c3) normalized, once the history is known to hold it; UsageError (exit 2)
+    otherwise, before any UI starts."""
+    from smol_tools.store import Store, default_path, parse_ref
+
+    parse_ref(ref)
+    ref = ref.strip().lower()
+    if not settings.history:
+        raise UsageError(f"history is off: there is no {ref} to open", hint="history = true")
+    if not default_path(settings).exists():
+        raise UsageError(f"no history item {ref}")
+    with Store.open(settings) as store:
+        store.item(ref)  # MissingItemError (exit 2) when it names nothing
+    return ref
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from smol_tools.interfaces.tui import run_app  # says itself when textual is missing
 
-    return run_app(settings_from(args))
+    settings = settings_from(args)
+    ref = getattr(args, "open", None)  # `smol ui --open r12` (not `smol chat`)
+    if ref is not None:
+        return run_app(settings, open_ref=history_ref(settings, ref))
+    return run_app(settings)
+
+
+SERVE_STOP_WAIT_S = 15.0  # `smol serve --stop`: how long the server gets to finish
+
+
+def _uptime(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+
+
+def _serve_status(settings: Any, as_json: bool) -> int:
+    """`smol serve --status`: exit 0 when a server answers on the socket, 1 when none does."""
+    from smol_tools.engine.client import lock_held, read_pid_file, server_status, socket_path
+
+    status = server_status(settings)
+    if status is None:
+        starting = lock_held(settings)
+        record = read_pid_file(settings) if starting else {}
+        if as_json:
+            print(json.dumps({
+                "running": False, "starting": starting, "pid": record.get("pid"),
+                "socket": str(socket_path(settings)),
+            }))  # fmt: skip
+        elif starting:
+            print(f"smol serve (pid {record.get('pid', '?')}) is starting or not answering")
+        else:
+            print("smol serve is not running")
+        return 1
+    if as_json:
+        print(json.dumps({"running": True, **status}))
+        return 0
+    who = "the smol app serves" if status.get("owner") == "app" else "smol serve is running"
+    loaded = "loaded" if status.get("loaded") else "freed while idle; loads on the next request"
+    print(f"{who} (pid {status.get('pid')})")
+    print(f"  model     {status.get('model')} ({loaded})")
+    print(f"  socket    {status.get('socket')}")
+    print(f"  http      {status.get('url') or 'off (start with --port N)'}")
+    print(f"  uptime    {_uptime(float(status.get('uptime_s') or 0))}")
+    print(f"  requests  {status.get('requests', 0)} answered, {status.get('queued', 0)} queued")
+    return 0
+
+
+def _serve_stop(settings: Any) -> int:
+    """`smol serve --stop`: SIGTERM to the server that answers on the socket, then wait
+    (bounded) until it is gone."""
+    import signal
+    import time
+
+    from smol_tools.engine.client import lock_held, server_status
+
+    status = server_status(settings)
+    if status is None:
+        raise SmolError("smol serve is not running")
+    pid = int(status.get("pid") or 0)
+    if status.get("owner") == "app":
+        raise SmolError(f"the smol app (pid {pid}) is serving its model; quit the app to stop it")
+    if pid <= 1:
+        raise SmolError("smol serve did not say its pid")
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        raise SmolError(f"smol serve (pid {pid}) is already gone") from None
+    except PermissionError:
+        raise SmolError(f"not allowed to stop pid {pid}") from None
+    deadline = time.monotonic() + SERVE_STOP_WAIT_S
+    while lock_held(settings):  # the lock goes with the process, even while it is a zombie
+        if time.monotonic() > deadline:
+            raise SmolError(
+                f"smol serve (pid {pid}) did not stop within {SERVE_STOP_WAIT_S:g} s",
+                hint=f"kill {pid}",
+            )
+        time.sleep(0.05)
+    print(f"{PROG}: stopped smol serve (pid {pid})", file=sys.stderr)
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    raise UsageError("`smol serve` is not built yet")  # filled in by the server work
+    """The resident engine in the foreground; SIGTERM, SIGINT (Ctrl-C) or SIGHUP stop it
+    cleanly with exit 0: stopping is what a server is for, not an interruption."""
+    settings = settings_from(args)
+    if args.status and args.stop:
+        raise UsageError("--status and --stop do not go together")
+    if args.status:
+        return _serve_status(settings, args.json)
+    if args.json:
+        raise UsageError("--json goes with --status")
+    if args.stop:
+        return _serve_stop(settings)
+    if settings.backend == "remote":
+        raise UsageError("smol serve runs the model in this process; --remote does not apply")
+    from smol_tools.engine.server import loopback_address, run_server
+
+    host = loopback_address(args.host)  # before anything loads: a refused host exits 2 at once
+    if args.port is None:
+        if args.api_key or args.host != "127.0.0.1":
+            raise UsageError("--host and --api-key go with --port N")
+    elif not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a TCP port (1-65535; 0 picks a free one)")
+    return run_server(settings, port=args.port, host=host, api_key=args.api_key)
 
 
 def cmd_hotkeys(args: argparse.Namespace) -> int:
-    raise UsageError("`smol hotkeys` is not built yet")  # filled in by the hotkeys work
+    from smol_tools.interfaces.hotkeys.actions import format_table, load_shortcuts, table_json
+
+    settings = settings_from(args)
+    if args.list or args.json:
+        shortcuts = load_shortcuts(settings)
+        print(table_json(shortcuts) if args.json else format_table(shortcuts))
+        return 0
+    from smol_tools.interfaces.hotkeys import daemon
+
+    return daemon.run(settings, log=not args.no_log, summary_tokens=args.max_tokens or 256)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -35,6 +35,7 @@ from smol_tools.interfaces.tui.terminal import ExitGuard, guarded_driver_class
 if TYPE_CHECKING:
     from textual.driver import Driver
 
+    from smol_tools.engine.server import ResidentServer
     from smol_tools.store import Store
 
 EngineSource = Engine | Callable[[], Engine]
@@ -88,11 +89,14 @@ class SmolApp(App[None]):
         engine: EngineSource | None = None,
         *,
         store: Store | None | bool = True,
+        serve: bool = False,
     ) -> None:
         """Args:
         engine: a ready engine, or a factory called on first use; default `create_engine`.
         store: a Store to use, True to open the user's history (unless settings turn it
             off), False for none.
+        serve: while the app runs, serve its in-process engine on smol serve's socket (so
+            shell commands and hotkeys reuse the warm model), unless a server holds it.
         """
         super().__init__()
         self.settings = settings
@@ -109,6 +113,10 @@ class SmolApp(App[None]):
         self._loaded = False
         # Runs that stream right now (any screen): stopped and saved when the app must end.
         self.active_runs: set[Any] = set()
+        self.serve = serve
+        self.hosted: ResidentServer | None = None  # the server this app runs, if it does
+        self._host_lock = threading.Lock()
+        self._unmounted = False
 
     # -- engine ----------------------------------------------------------------------------
     @property
@@ -124,6 +132,37 @@ class SmolApp(App[None]):
         self._open_store()
         self._install_signal_handlers()
         self._load_at_start()
+        if self.open_ref:
+            self.call_later(self.open_item, self.open_ref)
+
+    # -- opening a history item at start (`smol ui --open r12`) ----------------------------
+    open_ref: str | None = None  # set by run_app before the app runs
+
+    async def open_item(self, ref: str) -> None:
+        """Open history item `ref` as the History screen's Enter does: a run in its tool
+        screen (its input back, ready to run again), a conversation in the chat."""
+        from smol_tools.store import parse_ref
+
+        store = self.store
+        if store is None:
+            self.notify(f"History is off: {ref} cannot be opened.", severity="warning")
+            return
+        try:
+            kind, number = parse_ref(ref)
+            if kind == "conversation":
+                store.conversation(number)  # a missing one fails here, not in the chat
+                await self.switch_mode("chat")
+                self.screen.open_conversation(number)  # type: ignore[attr-defined]
+                return
+            run = store.run(number)
+        except SmolError as exc:
+            self.notify_error(exc)
+            return
+        if run.tool not in self.MODES or run.tool == "history":
+            self.notify(f"No screen shows {run.tool} runs: see `smol history show {ref}`.")
+            return
+        await self.switch_mode(run.tool)
+        self.screen.reopen(run)  # type: ignore[attr-defined]
 
     @work(thread=True, group="load")
     def _load_at_start(self) -> None:
@@ -132,6 +171,8 @@ class SmolApp(App[None]):
             self.ensure_loaded()
         except SmolError as exc:
             self.call_from_thread(self.show_error, exc)
+            return
+        self.host_engine()
 
     def ensure_loaded(self, cancelled: Callable[[], bool] = lambda: False) -> bool:
         """Load the model unless it is loaded (call from a worker thread: it blocks).
@@ -243,6 +284,10 @@ class SmolApp(App[None]):
 
     def on_unmount(self) -> None:
         self.stop_all()
+        with self._host_lock:
+            self._unmounted = True
+            if self.hosted is not None:
+                self.hosted.stop(timeout=1.0)
         if self._store is not None:
             self._store.close()
 
@@ -265,7 +310,29 @@ class SmolApp(App[None]):
     def engine_maker(self, settings: Settings) -> Engine:
         """The engine for `settings` (at start and on a model switch); tests put a fake
         maker here."""
+        if self.hosted is not None:  # the server on the socket is ours: not a client of it
+            settings = settings.replace(server=False)
         return create_engine(settings)
+
+    def host_engine(self) -> None:
+        """Serve this app's engine on the resident socket while the app runs (call from a
+        worker thread). Only an in-process engine, and only when no server holds the socket;
+        the served model follows a model switch."""
+        with self._host_lock:
+            if not self.serve or self.hosted is not None or self._unmounted:
+                return
+            if self.engine.kind != "in-process":
+                return  # a client of a running server (or a remote one): nothing to host
+            from smol_tools.engine.server import ResidentServer
+
+            server = ResidentServer(
+                self.settings, lambda: self.engine, owner="app", idle_unload_minutes=0
+            )
+            try:
+                server.start()
+            except SmolError:
+                return  # another server took the socket, or it cannot be made: not ours
+            self.hosted = server
 
     def switch_model(self, spec: str) -> bool:
         """Run `spec` (a catalog name or a .gguf path) from now on; loads in a worker.
@@ -315,6 +382,7 @@ class SmolApp(App[None]):
                 return
             self._loaded = True
             self.call_from_thread(self._model_status, f"{engine.model_name} ready")
+        self.host_engine()
 
     def _model_status(self, text: str) -> None:
         self.status, self.speed, self.context = text, "", ""
