@@ -890,6 +890,7 @@ def test_the_app_opens_on_a_history_item(kind) -> None:
                 screen: Any = app.screen
                 await until(pilot, lambda: screen.text_box.text == TEXT)
                 assert screen.style == "concise"
+                assert screen.result.display and screen.result.text == "Shorter."
             else:
                 await until(pilot, lambda: getattr(app.screen, "conversation_id", 0) == chat.id)
 

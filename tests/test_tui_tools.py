@@ -202,6 +202,7 @@ def test_escape_stops_the_summary_and_the_run_is_saved_as_stopped(settings, stor
 
 def test_reopen_puts_the_text_and_question_back(settings, store) -> None:
     earlier = store.start_run("summarize", TEXT, {"question": "Who met?"}, source="shell")
+    store.finish_run(earlier.id, "The council.")
 
     async def scenario() -> None:
         app = SmolApp(settings, FakeEngine(), store=store)
@@ -212,6 +213,8 @@ def test_reopen_puts_the_text_and_question_back(settings, store) -> None:
             screen = app.screen
             assert screen.text_box.text == TEXT
             assert screen.query_one("#sum-question").value == "Who met?"
+            answers = list(screen.query("#sum-thread AnswerView").results())
+            assert [a.text for a in answers] == ["The council."]  # the saved answer, shown
 
     asyncio.run(scenario())
 
@@ -408,6 +411,7 @@ def test_a_broken_function_file_is_one_notification(settings, tmp_path) -> None:
 
 def test_reopen_puts_the_request_back(settings, store) -> None:
     earlier = store.start_run("agent", "what time is it in Tokyo", {})
+    store.finish_run(earlier.id, "It is noon in Tokyo.")
 
     async def scenario() -> None:
         app = SmolApp(settings, FakeEngine(), store=store)
@@ -416,6 +420,8 @@ def test_reopen_puts_the_request_back(settings, store) -> None:
             app.screen.reopen(store.run(earlier.id))
             await pilot.pause()
             assert app.screen.request_input.value == "what time is it in Tokyo"
+            answers = list(app.screen.query("#agent-log AnswerView").results())
+            assert [a.text for a in answers] == ["It is noon in Tokyo."]
 
     asyncio.run(scenario())
 

@@ -70,8 +70,17 @@ class AgentScreen(RunnerScreen):
         return self.query_one("#agent-request", Input)
 
     def fill_from(self, run: Run) -> None:
-        """Put a saved run's request back in the input, ready to run again."""
+        """Put a saved run's request back in the input, ready to run again, under the saved
+        answer."""
         self.request_input.value = run.input
+        if run.output:
+            self.query_one("#agent-hint", Static).display = False
+            turn = Vertical(
+                MessageView("user", run.input),
+                AnswerView("Answer", run.output),
+                classes="agent-turn",
+            )
+            self.query_one("#agent-log", VerticalScroll).mount(turn)
         self.request_input.focus()
         self.set_note(f"{run.ref} reopened: Enter runs it again")
 

@@ -74,13 +74,17 @@ class RewriteScreen(RunnerScreen):
         self.query_one("#rw-style", Select).value = name
 
     def fill_from(self, run: Run) -> None:
-        """Put a saved run's text and style back, ready to rewrite again."""
+        """Put a saved run's text and style back, ready to rewrite again, with its result."""
         self.text_box.load_text(run.input)
         style = str(run.options.get("style") or "")
         if style in self.available_styles:
             self.style = style
         elif style:
             self.notify(f"style '{style}' is gone: pick another", severity="warning")
+        if run.output:
+            self.query_one("#rw-hint", Static).display = False
+            self.result.reset(f"Result · {style}", run.output)
+            self.result.display = True
         self.text_box.focus()
         self.set_note(f"{run.ref} reopened: Ctrl-R rewrites again")
 

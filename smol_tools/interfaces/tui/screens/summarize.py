@@ -67,11 +67,21 @@ class SummarizeScreen(RunnerScreen):
         return self.query_one("#sum-summary", AnswerView)
 
     def fill_from(self, run: Run) -> None:
-        """Put a saved run's text (and its question, if it asked one) back, ready to run."""
+        """Put a saved run's text (and its question, if it asked one) back, ready to run, with
+        the saved summary or answer under it."""
         self.text_box.load_text(run.input)
         question = str(run.options.get("question") or "")
         ask = self.query_one("#sum-question", Input)
         ask.value = question
+        if run.output:
+            self.query_one("#sum-hint", Static).display = False
+            if question:
+                self.query_one("#sum-thread", Vertical).mount_all(
+                    [MessageView("user", question), AnswerView("Answer", run.output)]
+                )
+            else:
+                self.summary.reset("Summary", run.output)
+                self.summary.display = True
         if question:
             ask.focus()
             self.set_note(f"{run.ref} reopened: Enter asks again")
