@@ -197,8 +197,7 @@ class Daemon:
         self.log = home / "daemon.log"
         with open(self.log, "wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "smol_tools", "hotkeys", "--max-tokens", "32",
-                 "--no-server"],
+                [sys.executable, "-m", "smol_tools", "hotkeys", "--max-tokens", "32"],
                 env=self.env, stdout=subprocess.DEVNULL, stderr=err, cwd=REPO_ROOT,
             )  # fmt: skip
         until(lambda: "hotkeys ready" in self.output() or self.proc.poll() is not None, 60)
@@ -265,6 +264,17 @@ def test_summary_lands_in_the_clipboard_with_a_notification(desktop, daemon) -> 
     run = daemon.history()[0]  # `smol history` has it, the output the clipboard's
     assert (run["tool"], run["kind"]) == ("summarize", "run")
     assert summary.startswith(run["preview"].rstrip("…"))
+
+
+def test_the_daemon_serves_its_warm_model_to_shell_commands(daemon) -> None:
+    assert "serving it on" in daemon.output()
+    out = subprocess.run(
+        [sys.executable, "-m", "smol_tools", "rewrite", "-s", "concise", "--json", "--no-log",
+         "--max-tokens", "8"],
+        input="The meeting moved to Thursday.", env=daemon.env, capture_output=True,
+        text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert json.loads(out.stdout)["engine"] == "server"
 
 
 def test_replace_rewrites_the_selection_and_restores_an_image_clipboard(desktop, daemon):

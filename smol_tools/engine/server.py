@@ -61,6 +61,11 @@ SHUTDOWN_GRACE_S = 3  # uvicorn's wait for running answers to end once they are 
 LOOPBACK_HELP = "127.0.0.0/8, ::1 or localhost"
 
 
+# Who runs a server, as `smol serve --status` and a refused second server name it: `smol serve`
+# itself, or a program that serves its own in-process engine while it runs (`host_engine`).
+OWNERS = {"serve": "smol serve", "app": "the smol app", "hotkeys": "smol hotkeys"}
+
+
 class ServerRunning(SmolError):
     """Another server (smol serve, or the app) holds the socket. Exit 1."""
 
@@ -311,7 +316,7 @@ class ResidentServer:
         port: also serve on this TCP port of `host` (a loopback address); 0 picks a free one.
         idle_unload_minutes: close the engine after this long without a request (default:
             the setting; 0 keeps it loaded); the next request loads it again.
-        owner: "serve" or "app", for the pid file and `smol serve --status/--stop`.
+        owner: a key of OWNERS, for the pid file and `smol serve --status/--stop`.
         close_engine: close the engine in `stop()` (when the server owns it).
         log: where warnings go (one line each); None drops them (the app's screen).
         """
@@ -388,9 +393,8 @@ class ResidentServer:
     def _running_error(self) -> ServerRunning:
         record = read_pid_file(self.settings)
         pid, model = record.get("pid", "?"), record.get("model") or "?"
-        if record.get("owner") == "app":
-            return ServerRunning(f"the smol app is already serving (pid {pid}, model {model})")
-        return ServerRunning(f"smol serve is already running (pid {pid}, model {model})")
+        who = OWNERS.get(str(record.get("owner")), OWNERS["serve"])
+        return ServerRunning(f"{who} is already running (pid {pid}, model {model})")
 
     def _bind_unix(self, path: Path) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -923,6 +927,23 @@ class _Answer(Response):
 
 
 # -- `smol serve` in the foreground -----------------------------------------------------------
+def host_engine(
+    settings: Settings, engine: Callable[[], Engine], owner: str, log: Callable[[str], object]
+    | None = None,
+) -> ResidentServer | None:
+    """Serve a program's own in-process engine on the socket while it runs (the app, the hotkey
+    daemon), so shell commands and the other programs reuse its warm model. None when a server
+    holds the socket already or it cannot be made. Idle release stays with the owner."""
+    if engine().kind != "in-process":
+        return None  # a client of a running server (or a remote one): nothing to host
+    server = ResidentServer(settings, engine, owner=owner, idle_unload_minutes=0, log=log)
+    try:
+        server.start()
+    except SmolError:
+        return None
+    return server
+
+
 def run_server(
     settings: Settings,
     *,

@@ -743,7 +743,9 @@ def _serve_status(settings: Any, as_json: bool) -> int:
     if as_json:
         print(json.dumps({"running": True, **status}))
         return 0
-    who = "the smol app serves" if status.get("owner") == "app" else "smol serve is running"
+    from smol_tools.engine.server import OWNERS
+
+    who = OWNERS.get(str(status.get("owner")), OWNERS["serve"]) + " is running"
     loaded = "loaded" if status.get("loaded") else "freed while idle; loads on the next request"
     print(f"{who} (pid {status.get('pid')})")
     print(f"  model     {status.get('model')} ({loaded})")
@@ -766,8 +768,11 @@ def _serve_stop(settings: Any) -> int:
     if status is None:
         raise SmolError("smol serve is not running")
     pid = int(status.get("pid") or 0)
-    if status.get("owner") == "app":
-        raise SmolError(f"the smol app (pid {pid}) is serving its model; quit the app to stop it")
+    if status.get("owner") not in (None, "serve"):
+        from smol_tools.engine.server import OWNERS
+
+        who = OWNERS.get(str(status.get("owner")), "another program")
+        raise SmolError(f"{who} (pid {pid}) is serving its own model; quit it to stop serving")
     if pid <= 1:
         raise SmolError("smol serve did not say its pid")
     try:

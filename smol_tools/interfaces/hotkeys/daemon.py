@@ -565,6 +565,11 @@ def run(
     say(f"smol: loading {engine.model_name} ({engine.kind})...")
     engine.load()
     warm_up(engine, shortcuts, settings)
+    hosted = None
+    if settings.server:  # our warm model serves the shell and the app too
+        from smol_tools.engine.server import host_engine
+
+        hosted = host_engine(settings, lambda: engine, "hotkeys", log=lambda m: say(f"smol: {m}"))
     store = None
     if log and settings.history:
         from smol_tools.store import Store
@@ -591,7 +596,8 @@ def run(
     try:
         daemon.start()
         listener.start()
-        say(f"smol: hotkeys ready ({engine.model_name}, {engine.kind}); Ctrl-C stops")
+        served = f"; serving it on {hosted.socket_path}" if hosted is not None else ""
+        say(f"smol: hotkeys ready ({engine.model_name}, {engine.kind}{served}); Ctrl-C stops")
         for line in format_table(shortcuts).splitlines():
             say(f"  {line}")
         while not stop.wait(0.2):
@@ -602,6 +608,8 @@ def run(
     finally:
         listener.stop()
         daemon.stop()
+        if hosted is not None:
+            hosted.stop(timeout=1.0)
         engine.close()
         if store is not None:
             store.close()

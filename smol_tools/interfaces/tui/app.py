@@ -321,18 +321,9 @@ class SmolApp(App[None]):
         with self._host_lock:
             if not self.serve or self.hosted is not None or self._unmounted:
                 return
-            if self.engine.kind != "in-process":
-                return  # a client of a running server (or a remote one): nothing to host
-            from smol_tools.engine.server import ResidentServer
+            from smol_tools.engine.server import host_engine
 
-            server = ResidentServer(
-                self.settings, lambda: self.engine, owner="app", idle_unload_minutes=0
-            )
-            try:
-                server.start()
-            except SmolError:
-                return  # another server took the socket, or it cannot be made: not ours
-            self.hosted = server
+            self.hosted = host_engine(self.settings, lambda: self.engine, "app")
 
     def switch_model(self, spec: str) -> bool:
         """Run `spec` (a catalog name or a .gguf path) from now on; loads in a worker.
