@@ -32,7 +32,7 @@ def test_fixed_counts_are_kept():
     assert ThreadPolicy(3, 5).monitor is None  # nothing to follow
 
 
-def test_free_cores_round_a_half_busy_core_to_taken():
+def test_a_core_busy_more_than_half_the_time_counts_as_taken():
     monitor = CoreMonitor(cores=4)
     monitor.available = True
     for others, free in ((0.0, 4), (0.3, 4), (0.6, 3), (1.0, 3), (2.9, 1), (7.0, 1)):

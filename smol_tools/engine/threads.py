@@ -9,20 +9,27 @@ for the one that was preempted and generation collapses. Measured on a 2-core ma
     1                   201        21                     198        21
     2                   399        32                     151        10
 
-So the thread count follows the load: `CoreMonitor` samples the whole machine's CPU time
-(/proc/stat) minus this process's own, every quarter second in a daemon thread, and the engine
-sets llama.cpp's thread counts before a request and between tokens (`llama_set_n_threads`
-is cheap). Where /proc/stat is missing (macOS, Windows) it keeps one core free.
+So the thread count follows the load: `CoreMonitor` measures the whole machine's CPU time
+(/proc/stat) minus this process's own over the last second, sampled every quarter second in a
+daemon thread, and the engine sets llama.cpp's thread counts before a request and between
+tokens (`llama_set_n_threads` is cheap). Where /proc/stat is missing (macOS, Windows) it keeps
+one core free.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 SAMPLE_EVERY_S = 0.25
+# The load is averaged over the last second: a short burst elsewhere (a shell command starting,
+# which is when a request reaches the server) must not halve the prompt threads, while a
+# program that keeps a core busy is seen within about half a second.
+WINDOW_SAMPLES = 4
 _PROC_STAT = Path("/proc/stat")
 
 
@@ -68,23 +75,23 @@ class CoreMonitor:
                 self._thread.start()
 
     def _sample(self) -> None:
-        last_busy, last_own, last_t = _machine_busy_s() or 0.0, _own_s(), time.monotonic()
+        samples: deque[tuple[float, float, float]] = deque(maxlen=WINDOW_SAMPLES + 1)
         while True:
+            samples.append((_machine_busy_s() or 0.0, _own_s(), time.monotonic()))
+            (busy0, own0, t0), (busy, own, t) = samples[0], samples[-1]
+            if t > t0:
+                self._others = max(0.0, (busy - busy0) - (own - own0)) / (t - t0)
             time.sleep(SAMPLE_EVERY_S)
-            busy, own, now = _machine_busy_s() or 0.0, _own_s(), time.monotonic()
-            elapsed = max(now - last_t, 1e-3)
-            self._others = max(0.0, (busy - last_busy) - (own - last_own)) / elapsed
-            last_busy, last_own, last_t = busy, own, now
 
     @property
     def others(self) -> float:
         return self._others
 
     def free_cores(self) -> int:
-        """Cores nobody else is using (rounded: a core busy half the time counts as taken)."""
+        """Cores nobody else is using (a core busy more than half the time counts as taken)."""
         if not self.available:
             return max(1, self.cores - 1)
-        return max(1, min(self.cores, round(self.cores - self._others)))
+        return max(1, min(self.cores, math.floor(self.cores - self._others + 0.5)))
 
 
 _monitor: CoreMonitor | None = None

@@ -561,7 +561,9 @@ def run(
         say(f"smol: warning: {warning}")
     x11 = sys.platform not in ("darwin", "win32")
     clipboard: Any = X11Clipboard() if x11 else TextClipboard()
-    engine = create_engine(settings)
+    from smol_tools.engine.server import resident
+
+    engine = create_engine(resident(settings))  # stays loaded: the resident context size
     say(f"smol: loading {engine.model_name} ({engine.kind})...")
     engine.load()
     warm_up(engine, shortcuts, settings)
