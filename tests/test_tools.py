@@ -105,9 +105,9 @@ def test_cancel_from_another_thread_stops_the_run():
     assert run.usage()["finish_reason"] == "cancelled"
 
 
-def test_summary_ends_at_the_first_blank_line_or_fourth_sentence():
+def test_summary_ends_at_the_first_blank_line_or_third_sentence():
     rambling = "One. Two is here. Three 3.5 km. Four. Five. Six."
     engine = FakeEngine([rambling, "First paragraph.\n\nThen more and more.", "Short."])
-    assert summarize(engine, ARTICLE).text() == "One. Two is here. Three 3.5 km. Four."
+    assert summarize(engine, ARTICLE).text() == "One. Two is here. Three 3.5 km."
     assert summarize(engine, ARTICLE).text() == "First paragraph."
     assert summarize(engine, ARTICLE).text() == "Short."

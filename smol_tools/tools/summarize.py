@@ -16,7 +16,7 @@ from smol_tools.tools.text import check_input, split_text
 Progress = Callable[[int, int], None]  # (done, total) chunks
 _MARGIN = 16  # template tokens around each message
 _MAX_PASSES = 4
-_SENTENCES = 4  # the prompt asks for 2 to 4; the cut makes sure
+_SENTENCES = 3  # the prompt asks for 2 to 3; the cut makes sure
 _NOTE_SENTENCES = 3
 
 
