@@ -755,6 +755,17 @@ class ResidentServer:
         )
 
 
+async def _ended_early(kind: str, value: Any, send: Send) -> bool:
+    """Before the answer's status line: the client left ("gone": nothing to send) or the
+    request failed (a real HTTP error). True when the response is over."""
+    if kind == "gone":
+        return True
+    if kind == "error":
+        await _send_json(send, _status_of(value), _error_body(value, _status_of(value)))
+        return True
+    return False
+
+
 class _Answer(Response):
     """One chat completion: generated in a worker thread, sent as server-sent events (or as one
     JSON answer), cancelled the moment the client disconnects."""
@@ -854,10 +865,7 @@ class _Answer(Response):
         # The status line waits for the first event, so a request that fails before its
         # first token (a prompt too long, a bad schema) gets a real HTTP error.
         kind, value = await queue.get()
-        if kind == "gone":
-            return
-        if kind == "error":
-            await _send_json(send, _status_of(value), _error_body(value, _status_of(value)))
+        if await _ended_early(kind, value, send):
             return
         if kind == "end" and self._stopped_by_shutdown():
             shutdown = EngineError("smol serve is shutting down")
@@ -899,10 +907,7 @@ class _Answer(Response):
         parts: list[str] = []
         while True:
             kind, value = await queue.get()
-            if kind == "gone":
-                return
-            if kind == "error":
-                await _send_json(send, _status_of(value), _error_body(value, _status_of(value)))
+            if await _ended_early(kind, value, send):
                 return
             if kind == "end":
                 break
