@@ -572,3 +572,13 @@ def test_a_server_error_reaches_the_client_as_one_line(short_home):
         server.stop()
     with pytest.raises(EngineError, match="cannot reach"):
         ServerEngine(load_settings()).chat([{"role": "user", "content": "hi"}]).text()
+
+
+@needs_model
+def test_a_stream_closed_early_still_knows_its_prompt_size(served):
+    """The summarizer stops reading after its last sentence; the token counts in its --json
+    must not read 0 because the server's final usage never came."""
+    stream = _client(served).chat(STORY, max_tokens=48, temperature=0)
+    next(stream)
+    stream.close()
+    assert stream.usage.prompt_tokens > 10

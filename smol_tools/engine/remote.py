@@ -297,6 +297,9 @@ class RemoteEngine(Engine):
                     raise EngineError(f"the server failed: {message}")
                 if event.get("usage"):
                     self._read_usage(event, stream)
+                elif isinstance(event.get("smol"), dict):  # smol serve's first chunk
+                    usage.prompt_tokens = int(event["smol"].get("prompt_tokens") or 0)
+                    usage.cached_tokens = int(event["smol"].get("cached_tokens") or 0)
                 for choice in event.get("choices") or []:
                     text = (choice.get("delta") or {}).get("content") or ""
                     if choice.get("finish_reason"):

@@ -882,7 +882,11 @@ class _Answer(Response):
             if kind == "gone":
                 return
             if kind == "text":
-                await self._event(send, self._chunk({**role, "content": value}))
+                chunk = self._chunk({**role, "content": value})
+                if role:  # the prompt's size now: a client that stops reading early has it
+                    chunk["smol"] = {"prompt_tokens": self.stream.usage.prompt_tokens,
+                                     "cached_tokens": self.stream.usage.cached_tokens}  # fmt: skip
+                await self._event(send, chunk)
                 role = {}
             elif kind == "error":
                 await self._event(send, _error_body(value, _status_of(value)))
