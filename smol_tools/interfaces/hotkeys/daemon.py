@@ -32,6 +32,7 @@ from typing import Any, TextIO
 
 from smol_tools.config import Settings
 from smol_tools.engine.base import Engine
+from smol_tools.engine.idle import IdleRelease
 from smol_tools.errors import SmolError
 from smol_tools.interfaces.hotkeys.actions import Shortcut
 from smol_tools.interfaces.hotkeys.clipboard import SecretSelection
@@ -221,14 +222,17 @@ class Daemon:
         self.timeouts = timeouts
         self.out = out
         self.busy = settings.hotkeys_busy
-        self.idle_s = settings.idle_unload_minutes * 60
-        self.loaded = False
+        # the model is freed after idle_unload_minutes without a press (or a request to the
+        # server this daemon hosts, which counts on the same IdleRelease)
+        self.idle_release = IdleRelease(
+            lambda: self.engine, settings.idle_unload_minutes, loaded=False,
+            log=lambda line: self.say(f"smol: {line}"),
+        )  # fmt: skip
         self.results: deque[JobResult] = deque(maxlen=100)
         self.current: Job | None = None
         self._pending: deque[Job] = deque()
         self._cond = threading.Condition()
         self._stopping = False
-        self._last_active = time.monotonic()
         self._thread: threading.Thread | None = None
         self._registry: Any = None
 
@@ -267,11 +271,21 @@ class Daemon:
                 self._pending.clear()
 
     # -- the worker -------------------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        return not self.idle_release.released
+
+    @loaded.setter
+    def loaded(self, value: bool) -> None:
+        self.idle_release.released = not value
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="smol-hotkeys", daemon=True)
         self._thread.start()
+        self.idle_release.start()
 
     def stop(self, timeout: float = STOP_JOIN_S) -> None:
+        self.idle_release.stop()
         with self._cond:
             self._stopping = True
             self._pending.clear()
@@ -293,34 +307,15 @@ class Daemon:
         return True
 
     def _next(self) -> Job | None:
-        """The next job, releasing the model while there is none for `idle_s`."""
-        while True:
-            release = False
-            with self._cond:
-                while not self._pending and not self._stopping:
-                    timeout = None
-                    if self.idle_s and self.loaded and self.engine.kind == "in-process":
-                        timeout = self._last_active + self.idle_s - time.monotonic()
-                        if timeout <= 0:
-                            release = True
-                            break
-                    self._cond.wait(timeout)
-                if self._stopping:
-                    return None
-                if not release:
-                    job = self._pending.popleft()
-                    self.current = job
-                    return job
-            self._release_model()
-
-    def _release_model(self) -> None:
-        try:
-            self.engine.close()
-        except Exception as exc:
-            self.say(f"smol: could not release the model: {exc}")
-        self.loaded = False
-        minutes = f"{self.settings.idle_unload_minutes:g}"
-        self.say(f"smol: model released after {minutes} min idle; it loads again on the next press")
+        """The next job (waits for a press)."""
+        with self._cond:
+            while not self._pending and not self._stopping:
+                self._cond.wait()
+            if self._stopping:
+                return None
+            job = self._pending.popleft()
+            self.current = job
+            return job
 
     def _loop(self) -> None:
         while (job := self._next()) is not None:
@@ -331,17 +326,16 @@ class Daemon:
             finally:
                 with self._cond:
                     self.current = None
-                    self._last_active = time.monotonic()
                     self._cond.notify_all()
             self.results.append(result)
             self.say(result.line())
 
-    def ensure_loaded(self) -> None:
-        if self.loaded:
+    def ensure_loaded(self, freed: bool) -> None:
+        """Load the model if it was freed (or never loaded), with a notice: it takes a moment."""
+        if not freed:
             return
         self.notify(f"loading the model ({self.engine.model_name})...")
         self.engine.load()
-        self.loaded = True
 
     # -- one job ----------------------------------------------------------------------------
     def run_job(self, job: Job) -> JobResult:
@@ -360,8 +354,9 @@ class Daemon:
             result.selection_s = time.perf_counter() - job.pressed_at
             if job.cancelled.is_set():
                 return self._cancelled(result, job)
-            self.ensure_loaded()
-            answer = self._run_tool(job, text, result)
+            with self.idle_release.using() as freed:
+                self.ensure_loaded(freed)
+                answer = self._run_tool(job, text, result)
             result.done_s = time.perf_counter() - job.pressed_at
             if job.cancelled.is_set():
                 return self._cancelled(result, job)
@@ -567,11 +562,6 @@ def run(
     say(f"smol: loading {engine.model_name} ({engine.kind})...")
     engine.load()
     warm_up(engine, shortcuts, settings)
-    hosted = None
-    if settings.server:  # our warm model serves the shell and the app too
-        from smol_tools.engine.server import host_engine
-
-        hosted = host_engine(settings, lambda: engine, "hotkeys", log=lambda m: say(f"smol: {m}"))
     store = None
     if log and settings.history:
         from smol_tools.store import Store
@@ -587,6 +577,14 @@ def run(
         summary_tokens=summary_tokens, focused=keys.focused_class, out=out,
     )  # fmt: skip
     daemon.loaded = True
+    hosted = None
+    if settings.server:  # our warm model serves the shell and the app too
+        from smol_tools.engine.server import host_engine
+
+        hosted = host_engine(
+            settings, lambda: engine, "hotkeys",
+            log=lambda m: say(f"smol: {m}"), idle=daemon.idle_release,
+        )  # fmt: skip
     listener = Listener(state, daemon.press, daemon.escape, lambda m: say(f"smol: {m}"))
     stop = threading.Event()
     previous = None
