@@ -6,6 +6,7 @@ add theirs (each also runs alone: `.venv/bin/python bench/bench_threads.py --hel
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -212,3 +213,13 @@ def run_timed(
 
 def median(values: Sequence[float], digits: int = 3) -> float:
     return round(statistics.median(values), digits)
+
+
+def print_rows(result: dict[str, Any], report: Callable[[dict[str, Any]], list[str]],
+               as_json: bool) -> int:
+    """The end of each bench module's standalone `main()`: the rows as JSON (when asked) and
+    their report lines."""
+    if as_json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    print("\n".join(report(result)))
+    return 0

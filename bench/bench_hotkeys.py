@@ -43,6 +43,7 @@ from bench_common import (  # type: ignore[import-not-found]
     SAMPLE,
     SMOL,
     median,
+    print_rows,
     smol_env,
 )
 
@@ -369,11 +370,7 @@ def main() -> int:
     if args.check_display:
         print(json.dumps(check_display()))
         return 0
-    result = hotkey_rows(args.runs)
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    print("\n".join(report(result)))
-    return 0
+    return print_rows(hotkey_rows(args.runs), report, args.json)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ alternating; medians reported. Both run with their default logging on, each into
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import sys
@@ -27,6 +26,7 @@ from bench_common import (  # type: ignore[import-not-found]
     SAMPLE,
     SMOL,
     median,
+    print_rows,
     quietly,
     run_timed,
     smol_env,
@@ -160,11 +160,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
     args = parser.parse_args()
-    result = cold_rows(args.runs)
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    print("\n".join(report(result)))
-    return 0
+    return print_rows(cold_rows(args.runs), report, args.json)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from bench_common import (  # type: ignore[import-not-found]
     SAMPLE,
     SMOL,
     median,
+    print_rows,
     process_cpu_s,
     quietly,
     run_timed,
@@ -276,11 +277,7 @@ def main() -> int:
     parser.add_argument("--peer-wall", type=float, help="the peer's cold wall time, for the ratio")
     parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
     args = parser.parse_args()
-    result = server_rows(peer_wall_s=args.peer_wall, runs=args.runs)
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    print("\n".join(report(result)))
-    return 0
+    return print_rows(server_rows(peer_wall_s=args.peer_wall, runs=args.runs), report, args.json)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ the engine's core monitor, killed after the last config.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from bench_common import (  # type: ignore[import-not-found]
     Message,
     Meter,
     bench_messages,
+    print_rows,
     table,
     wait_quiet,
 )
@@ -218,11 +218,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
     args = parser.parse_args()
     configs = tuple((int(a), int(b)) for a, b in (c.split(",") for c in args.configs))
-    result = thread_rows(configs, args.gen_tokens)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    print("\n".join(report(result)))
-    return 0
+    return print_rows(thread_rows(configs, args.gen_tokens), report, args.json)
 
 
 if __name__ == "__main__":
