@@ -87,6 +87,7 @@ class Settings:
     max_tokens: int = 512
     thinking: bool = False  # SmolLM3 reasoning mode
     history: bool = True  # log every run and conversation to the history store
+    adapters: bool = True  # tools use their registered LoRA adapter (`smol adapters`)
     server: bool = True  # use a running `smol serve` (or app) when there is one; --no-server
     idle_unload_minutes: float = 15.0  # free a resident model after this idle time; 0 keeps it
     hotkeys_busy: str = "queue"  # a press while a hotkey job runs: "queue" it or "cancel" the job

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smol_tools.config import Settings
-from smol_tools.errors import EngineError
+from smol_tools.errors import EngineError, UsageError
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 
@@ -39,6 +39,7 @@ class ChatRequest:
     top_p: float = 0.9
     stop: Sequence[str] = ()
     json_schema: dict[str, Any] | None = None
+    adapter: str | None = None  # path of a GGUF LoRA adapter applied to this request; None: base
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -105,6 +106,7 @@ class Engine(ABC):
     """One model behind a chat interface. Cheap to construct; `load()` does the heavy work."""
 
     supports_schema = True  # json_schema= constrains the output
+    supports_adapters = False  # adapter= applies a LoRA adapter per request
     name = "engine"
     kind = "in-process"  # where the model runs: "in-process", "server" (smol serve), "remote"
 
@@ -113,6 +115,7 @@ class Engine(ABC):
         """Load the model now (otherwise the first request does)."""
 
     settings: Settings | None = None  # sampling defaults; Settings() when a backend has none
+    adapter: str | None = None  # the LoRA adapter every request gets (see `with_adapter`)
 
     def chat(
         self,
@@ -123,8 +126,19 @@ class Engine(ABC):
         top_p: float | None = None,
         stop: Sequence[str] = (),
         json_schema: dict[str, Any] | None = None,
+        adapter: str | None = None,
     ) -> ChatStream:
-        """Stream the assistant's answer to `messages`. Nothing runs until the first `next`."""
+        """Stream the assistant's answer to `messages`. Nothing runs until the first `next`.
+
+        Args:
+            adapter: path of a GGUF LoRA adapter to apply to this request (None: the base
+                model). Backends that cannot apply one raise on the first `next`.
+        """
+        if adapter and not self.supports_adapters:
+            raise UsageError(
+                f"the {self.name} backend cannot apply a LoRA adapter",
+                hint="the in-process engine and smol serve can; run with --no-adapter",
+            )
         s = self.settings or Settings()
         request = ChatRequest(
             list(messages),
@@ -133,8 +147,16 @@ class Engine(ABC):
             top_p=s.top_p if top_p is None else top_p,
             stop=tuple(stop),
             json_schema=json_schema,
+            adapter=adapter,
         )
         return ChatStream(lambda stream: self._run(stream, request))
+
+    def with_adapter(self, adapter: str | None) -> Engine:
+        """This engine as tools see it with a LoRA adapter (a path) on every request; itself
+        for None. The view shares the loaded model: nothing is reloaded."""
+        if adapter is None:
+            return self
+        return AdapterView(self, adapter)
 
     @abstractmethod
     def _run(self, stream: ChatStream, request: ChatRequest) -> Generator[str, None, None]:
@@ -143,10 +165,15 @@ class Engine(ABC):
     supports_scoring = False  # score() ranks candidate continuations
 
     def score(
-        self, messages: Sequence[Message], prefix: str, candidates: Sequence[str]
+        self,
+        messages: Sequence[Message],
+        prefix: str,
+        candidates: Sequence[str],
+        *,
+        adapter: str | None = None,
     ) -> list[float]:
         """Log-probability of each candidate as the continuation of an assistant answer that
-        starts with `prefix` (for choices: which function fits a request)."""
+        starts with `prefix` (for choices: which function fits a request), under `adapter`."""
         raise EngineError(f"the {self.name} backend cannot score candidates")
 
     @abstractmethod
@@ -164,6 +191,81 @@ class Engine(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional for backends that hold nothing
         """Free the model. The engine may be loaded again afterwards."""
+
+
+class AdapterView(Engine):
+    """An engine that passes one LoRA adapter on every request to the engine it wraps, so
+    tools stay unaware of adapters. Loading, token counts and closing stay the base's."""
+
+    def __init__(self, base: Engine, adapter: str) -> None:
+        self.base = base
+        self.adapter = adapter
+        self.settings = base.settings
+        self.name = base.name
+        self.kind = base.kind
+        self.supports_schema = base.supports_schema
+        self.supports_scoring = base.supports_scoring
+        self.supports_adapters = base.supports_adapters
+
+    def load(self) -> None:
+        self.base.load()
+
+    def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        stop: Sequence[str] = (),
+        json_schema: dict[str, Any] | None = None,
+        adapter: str | None = None,
+    ) -> ChatStream:
+        return self.base.chat(
+            messages,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            stop=stop,
+            json_schema=json_schema,
+            adapter=adapter or self.adapter,
+        )
+
+    def _run(self, stream: ChatStream, request: ChatRequest) -> Generator[str, None, None]:
+        raise AssertionError("AdapterView.chat hands requests to its base")  # pragma: no cover
+
+    def with_adapter(self, adapter: str | None) -> Engine:
+        return self.base.with_adapter(adapter)
+
+    def score(
+        self,
+        messages: Sequence[Message],
+        prefix: str,
+        candidates: Sequence[str],
+        *,
+        adapter: str | None = None,
+    ) -> list[float]:
+        return self.base.score(messages, prefix, candidates, adapter=adapter or self.adapter)
+
+    def count_tokens(self, text: str) -> int:
+        return self.base.count_tokens(text)
+
+    @property
+    def context_length(self) -> int:
+        return self.base.context_length
+
+    @property
+    def model_name(self) -> str:
+        return self.base.model_name
+
+    def close(self) -> None:
+        """Nothing: the base engine belongs to whoever made it."""
+
+    def __getattr__(self, name: str) -> Any:
+        # backend extras tools may read (weights_path, thinking_model, ...)
+        if name == "base":
+            raise AttributeError(name)
+        return getattr(self.base, name)
 
 
 class FifoLock:

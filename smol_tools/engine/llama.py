@@ -22,7 +22,7 @@ from smol_tools.engine.base import ChatRequest, ChatStream, Engine, FifoLock, Me
 from smol_tools.engine.catalog import ModelRef, resolve_model
 from smol_tools.engine.gguf import GGUFInfo, read_gguf
 from smol_tools.engine.threads import ThreadPolicy
-from smol_tools.errors import EngineError, GrammarError, ModelError
+from smol_tools.errors import EngineError, GrammarError, ModelError, UsageError
 
 DEFAULT_MAX_CTX = 8192  # used when the model trains longer: KV memory grows with n_ctx
 _FAST_WEIGHTS_MAX_BYTES = 600_000_000  # "auto" converts only models whose copy stays small
@@ -103,6 +103,7 @@ class LlamaEngine(Engine):
 
     name = "llama.cpp"
     settings: Settings
+    supports_adapters = True
 
     def __init__(self, settings: Settings, model: ModelRef | None = None) -> None:
         self.settings = settings
@@ -113,7 +114,12 @@ class LlamaEngine(Engine):
         self._head_formatter: Any = None
         self._lock = FifoLock()
         self._load_lock = threading.Lock()  # two threads must not build two models
-        self._prefixes: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        # KV snapshots of system prompts, by (adapter, tokens): a prompt's KV depends on both
+        self._prefixes: OrderedDict[tuple[str | None, tuple[int, ...]], bytes] = OrderedDict()
+        # LoRA adapters loaded on this model: path -> (file mtime, llama_adapter_lora pointer)
+        self._adapters: dict[str, tuple[int, Any]] = {}
+        self.active_adapter: str | None = None  # the adapter the context computes with now
+        self._active_handle: Any = None
         self.weights_path: Path | None = None
         self.load_s = 0.0
         self._policy: ThreadPolicy | None = None
@@ -218,12 +224,80 @@ class LlamaEngine(Engine):
         with_lock = self._lock.acquire()
         try:
             if self._llm is not None:
+                self._free_adapters()
                 self._llm.close()
             self._llm = None
             self._prefixes.clear()
         finally:
             if with_lock:
                 self._lock.release()
+
+    # -- LoRA adapters ---------------------------------------------------------------------
+    def _adapter_handle(self, path: str) -> Any:
+        """The adapter at `path`, loaded once on this model (again when the file changed)."""
+        import llama_cpp
+
+        try:
+            stamp = os.stat(path).st_mtime_ns
+        except OSError:
+            raise UsageError(f"adapter file {path} not found") from None
+        held = self._adapters.get(path)
+        if held is not None and held[0] == stamp:
+            return held[1]
+        if held is not None:  # rewritten (retrained) since it was loaded
+            if self._active_handle is held[1]:
+                self._apply_adapter(None, None)
+            llama_cpp.llama_adapter_lora_free(held[1])
+            del self._adapters[path]
+            for key in [k for k in self._prefixes if k[0] == path]:
+                del self._prefixes[key]
+        with _Quiet():
+            handle = llama_cpp.llama_adapter_lora_init(self._llm._model.model, path.encode())
+        if not handle:
+            raise ModelError(
+                f"llama.cpp cannot load the adapter {Path(path).name} on {self.ref.name}",
+                hint="it must be a GGUF LoRA adapter made for this model; --no-adapter runs "
+                "without it",
+            )
+        self._adapters[path] = (stamp, handle)
+        return handle
+
+    def _use_adapter(self, adapter: str | None) -> None:
+        """Compute with `adapter` (a path; None: the base model) from now on. Switching
+        costs no reload; the context's tokens are dropped, their KV was computed under the
+        previous adapter (the prefix snapshots are kept by adapter)."""
+        path = os.path.abspath(adapter) if adapter else None
+        handle = self._adapter_handle(path) if path else None
+        if path == self.active_adapter and handle is self._active_handle:
+            return
+        self._apply_adapter(path, handle)
+
+    def _apply_adapter(self, path: str | None, handle: Any) -> None:
+        import llama_cpp
+
+        llm = self._llm
+        if handle is None:
+            rc = llama_cpp.llama_set_adapters_lora(llm._ctx.ctx, None, 0, None)
+        else:
+            handles = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(handle)
+            scales = (ctypes.c_float * 1)(1.0)
+            rc = llama_cpp.llama_set_adapters_lora(llm._ctx.ctx, handles, 1, scales)
+        if rc != 0:
+            raise EngineError(f"llama.cpp cannot apply the adapter {path} (error {rc})")
+        llm.reset()  # n_tokens = 0: nothing in the context is reused
+        llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        self.active_adapter, self._active_handle = path, handle
+
+    def _free_adapters(self) -> None:
+        """Detach and free every adapter (before the model goes: they belong to it)."""
+        import llama_cpp
+
+        if self._active_handle is not None:
+            self._apply_adapter(None, None)
+        for _, handle in self._adapters.values():
+            llama_cpp.llama_adapter_lora_free(handle)
+        self._adapters.clear()
+        self.active_adapter, self._active_handle = None, None
 
     # -- tokens ----------------------------------------------------------------------------
     def count_tokens(self, text: str) -> int:
@@ -269,7 +343,12 @@ class LlamaEngine(Engine):
     supports_scoring = True
 
     def score(
-        self, messages: Sequence[Message], prefix: str, candidates: Sequence[str]
+        self,
+        messages: Sequence[Message],
+        prefix: str,
+        candidates: Sequence[str],
+        *,
+        adapter: str | None = None,
     ) -> list[float]:
         import numpy as np
 
@@ -277,6 +356,7 @@ class LlamaEngine(Engine):
         self._lock.acquire(cancel)
         try:
             self.load()
+            self._use_adapter(adapter)
             llm = self._llm
             tokens, _, _ = self.render(messages)
             seqs = [
@@ -334,9 +414,10 @@ class LlamaEngine(Engine):
         if llm.n_tokens >= prefix_len and tuple(llm._input_ids[:prefix_len]) == prefix:
             return 0  # already live in the context; counted as reused by the caller
         ctx = llm._ctx.ctx
-        saved = self._prefixes.get(prefix)
+        key = (self.active_adapter, prefix)
+        saved = self._prefixes.get(key)
         if saved is not None:
-            self._prefixes.move_to_end(prefix)
+            self._prefixes.move_to_end(key)
             llm._ctx.kv_cache_seq_rm(-1, 0, -1)
             buf = (ctypes.c_uint8 * len(saved)).from_buffer_copy(saved)
             if llama_cpp.llama_state_seq_set_data(ctx, buf, len(saved), 0) == 0:
@@ -351,7 +432,7 @@ class LlamaEngine(Engine):
         size = llama_cpp.llama_state_seq_get_size(ctx, 0)
         buf = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
-        self._prefixes[prefix] = bytes(buf[:written])
+        self._prefixes[key] = bytes(buf[:written])
         if len(self._prefixes) > _PREFIX_CACHE_SIZE:
             self._prefixes.popitem(last=False)
         return 0
@@ -369,6 +450,7 @@ class LlamaEngine(Engine):
 
     def _generate(self, stream: ChatStream, req: ChatRequest) -> Generator[str, None, None]:
         self.load()
+        self._use_adapter(req.adapter)
         llm = self._llm
         grammar = _grammar(json.dumps(req.json_schema)) if req.json_schema else None
         tokens, template_stops, prefix_len = self.render(req.messages)

@@ -232,6 +232,8 @@ class RemoteEngine(Engine):
         }
         if req.stop:
             body["stop"] = list(req.stop)
+        if req.adapter:  # smol serve's own field (chat() lets only such servers have one)
+            body["adapter"] = os.path.abspath(req.adapter)
         if req.json_schema is not None:
             if self._schema_style == "json_schema":
                 body["response_format"] = {
@@ -362,6 +364,7 @@ class ServerEngine(RemoteEngine):
     name = "server"
     kind = "server"
     supports_scoring = True
+    supports_adapters = True  # a request's "adapter": a path the server loads on its model
     schema_fallback = False  # smol serve takes OpenAI's json_schema form
 
     def __init__(self, settings: Settings, path: Path | None = None) -> None:
@@ -396,9 +399,20 @@ class ServerEngine(RemoteEngine):
             raise EngineError(f"{self.where} answered /smol/v1/tokenize without a count") from None
 
     def score(
-        self, messages: Sequence[Message], prefix: str, candidates: Sequence[str]
+        self,
+        messages: Sequence[Message],
+        prefix: str,
+        candidates: Sequence[str],
+        *,
+        adapter: str | None = None,
     ) -> list[float]:
-        body = {"messages": list(messages), "prefix": prefix, "candidates": list(candidates)}
+        body: dict[str, Any] = {
+            "messages": list(messages),
+            "prefix": prefix,
+            "candidates": list(candidates),
+        }
+        if adapter:
+            body["adapter"] = os.path.abspath(adapter)
         answer = self._get_json("/smol/v1/score", body, timeout=ANSWER_TIMEOUT)
         try:
             scores = [float(s) for s in answer["scores"]]

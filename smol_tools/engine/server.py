@@ -222,6 +222,19 @@ def _schema(response_format: Any) -> dict[str, Any] | None:
     raise UsageError("response_format 'type' must be text, json_object or json_schema")
 
 
+def adapter_option(body: dict[str, Any]) -> str | None:
+    """The request's `"adapter"`: the absolute path of a GGUF LoRA adapter on this machine
+    (names are the client's to resolve), checked here; None for the base model."""
+    from smol_tools.engine.adapters import check_adapter_file
+
+    adapter = body.get("adapter")
+    if adapter is None:
+        return None
+    if not isinstance(adapter, str) or not os.path.isabs(adapter):
+        raise UsageError("'adapter' must be the absolute path of a GGUF LoRA adapter")
+    return str(check_adapter_file(Path(adapter)))
+
+
 def chat_options(body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """`engine.chat` keyword arguments from an OpenAI chat request, and whether to stream.
     UsageError (HTTP 400) for a request this server cannot answer as asked."""
@@ -246,6 +259,7 @@ def chat_options(body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         raise UsageError("'stop' must be a string or a list of strings")
     options["stop"] = tuple(stop or ())
     options["json_schema"] = _schema(body.get("response_format"))
+    options["adapter"] = adapter_option(body)
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise UsageError("'stream' must be true or false")
@@ -726,13 +740,14 @@ class ResidentServer:
                 raise UsageError("'candidates' must be a non-empty list of strings")
             if not all(isinstance(c, str) for c in candidates):
                 raise UsageError("'candidates' must be a non-empty list of strings")
+            adapter = adapter_option(body)
             engine = self._served()
             if not engine.supports_scoring:
                 raise UsageError(f"the {engine.name} engine cannot score candidates")
         except SmolError as exc:
             return _error(exc)
         return await self._blocking(
-            lambda: {"scores": engine.score(messages, prefix, candidates)}
+            lambda: {"scores": engine.score(messages, prefix, candidates, adapter=adapter)}
         )
 
 

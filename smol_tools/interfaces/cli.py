@@ -37,9 +37,18 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser, adapters: bool = True) -> None:
     group = parser.add_argument_group("model and sampling")
     group.add_argument("--model", metavar="NAME|PATH", help="catalog name or .gguf path")
+    if adapters:  # tool commands; the app, the server and the hotkeys pick theirs per request
+        group.add_argument(
+            "--adapter", metavar="NAME|PATH",
+            help="LoRA adapter: a name from `smol adapters` or a .gguf path (default: the"
+            " tool's registered one)",
+        )  # fmt: skip
+        group.add_argument(
+            "--no-adapter", action="store_true", help="the base model, without any adapter"
+        )
     group.add_argument("--remote", metavar="URL", help="use an OpenAI-compatible server")
     group.add_argument(
         "--no-server",
@@ -109,9 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--open", metavar="ID", help="open a history item (r7: a run in its tool; c12: a chat)"
     )
-    _common(p)
+    _common(p, adapters=False)
     p = command("chat", "open the terminal app on a new chat")
-    _common(p)
+    _common(p, adapters=False)
 
     p = command("summarize", "summarize a text, or answer a question about it")
     _output(p)
@@ -141,8 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     _functions(p)
     _debug(p)
 
-    p = command("eval", "measure a tool: `smol eval agent` scores the agent (BFCL, built-ins)")
-    p.add_argument("tool", choices=["agent"])
+    p = command(
+        "eval",
+        "measure a tool: the agent (BFCL, built-ins), the summarizer or the rewriter on its"
+        " eval set",
+    )
+    p.add_argument("tool", choices=["agent", "summarize", "rewrite"])
     p.add_argument(
         "--set",
         dest="sets",
@@ -155,18 +168,30 @@ def build_parser() -> argparse.ArgumentParser:
         default="simple,multiple,parallel,irrelevance",
         help="BFCL categories, comma-separated",
     )
-    p.add_argument("--limit", type=_positive, help="first N items of each category")
+    p.add_argument("--limit", type=_positive, help="first N items (of each category for the agent)")
     p.add_argument(
-        "--items", type=Path, metavar="FILE",
-        help="built-in request set as JSONL (default: the bundled builtin_eval.jsonl)",
+        "--items",
+        type=Path,
+        metavar="FILE",
+        help="items as JSONL (default: the agent's builtin_eval.jsonl, or"
+        " assets/data/TOOL/eval.jsonl)",
     )
-    p.add_argument("--output", type=Path, help="JSON results file")
+    p.add_argument(
+        "--output",
+        type=Path,
+        help="JSON results file (default: DATA_DIR/eval/TOOL.json; summarize and rewrite write"
+        " a Markdown report and PNG chart next to it)",
+    )
     _common(p)
 
     p = command("models", "list, locate and download models")
     p.add_argument("action", nargs="?", default="list", choices=["list", "path", "pull"])
     p.add_argument("name", nargs="?", metavar="NAME")
     p.add_argument("--dir", type=Path, help="download into this folder (pull)")
+    p.add_argument("--json", action="store_true", help="machine-readable list")
+    _debug(p)
+
+    p = command("adapters", "list the LoRA adapters the tools can use (`--adapter NAME`)")
     p.add_argument("--json", action="store_true", help="machine-readable list")
     _debug(p)
 
@@ -207,13 +232,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stop", action="store_true", help="stop the running server")
     p.add_argument("--status", action="store_true", help="say whether a server runs, and what")
     p.add_argument("--json", action="store_true", help="--status as JSON")
-    _common(p)
+    _common(p, adapters=False)
 
     p = command("hotkeys", "the global-shortcut daemon (foreground; Ctrl-C stops it)")
     p.add_argument("--list", action="store_true", help="print each shortcut and its action")
     p.add_argument("--json", action="store_true", help="--list as JSON")
     _no_log(p)
-    _common(p)
+    _common(p, adapters=False)
     return parser
 
 
@@ -356,12 +381,37 @@ def _engine_for(args: argparse.Namespace) -> tuple[Any, Any]:
     return settings, create_engine(settings)
 
 
+def tool_engine(args: argparse.Namespace, settings: Any, engine: Any, tool: str) -> tuple[Any, Any]:
+    """The engine a tool command runs on, and its adapter (None: the base model): --adapter's,
+    none with --no-adapter, else the tool's registered one (`adapters = false` turns that off;
+    skipped on a backend that cannot apply adapters, where --adapter is an error)."""
+    from smol_tools.engine.adapters import choose_adapter
+
+    spec = getattr(args, "adapter", None)
+    adapter = choose_adapter(settings, tool, spec, off=getattr(args, "no_adapter", False))
+    if adapter is None:
+        return engine, None
+    if not engine.supports_adapters:
+        if not spec:
+            return engine, None
+        raise UsageError(
+            f"the {engine.name} backend cannot apply the adapter {adapter.name}",
+            hint="the in-process engine and smol serve can",
+        )
+    return engine.with_adapter(str(adapter.path)), adapter
+
+
+def _adapter_name(adapter: Any) -> str | None:
+    return adapter.name if adapter is not None else None
+
+
 # -- commands -------------------------------------------------------------------------------
 def cmd_summarize(args: argparse.Namespace) -> int:
     from smol_tools.tools.summarize import summarize
 
     text = read_input(args.file)
     settings, engine = _engine_for(args)
+    engine, adapter = tool_engine(args, settings, engine, "summarize")
     engine.load()
     run = summarize(
         engine,
@@ -372,11 +422,12 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     )
     meta = {
         "tool": "summarize", "question": args.question, "model": engine.model_name,
-        "engine": engine.kind,
+        "adapter": _adapter_name(adapter), "engine": engine.kind,
     }  # fmt: skip
     log = run_log(
-        args, settings, "summarize", text, {"question": args.question}, model=engine.model_name
-    )
+        args, settings, "summarize", text, {"question": args.question}, model=engine.model_name,
+        adapter=_adapter_name(adapter) or "",
+    )  # fmt: skip
     return emit(run, args, meta, log)
 
 
@@ -396,14 +447,19 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown style '{args.style}'", hint=f"styles: {', '.join(table)}")
     text = read_input(args.file)
     settings, engine = _engine_for(args)
+    engine, adapter = tool_engine(args, settings, engine, "rewrite")
     engine.load()
     run = rewrite(
         engine, text, args.style, max_tokens=settings.max_tokens, extra_styles=user_styles
     )
     meta = {
-        "tool": "rewrite", "style": args.style, "model": engine.model_name, "engine": engine.kind
-    }
-    log = run_log(args, settings, "rewrite", text, {"style": args.style}, model=engine.model_name)
+        "tool": "rewrite", "style": args.style, "model": engine.model_name,
+        "adapter": _adapter_name(adapter), "engine": engine.kind,
+    }  # fmt: skip
+    log = run_log(
+        args, settings, "rewrite", text, {"style": args.style}, model=engine.model_name,
+        adapter=_adapter_name(adapter) or "",
+    )  # fmt: skip
     return emit(run, args, meta, log)
 
 
@@ -459,11 +515,18 @@ def cmd_agent(args: argparse.Namespace) -> int:
         request = read_input(None)
     registry = _registry(args)
     settings, engine = _engine_for(args)
+    engine, adapter = tool_engine(args, settings, engine, "agent")
     engine.load()
     agent = Agent(engine, list(registry), allow=(lambda f, a: True) if args.yes else ask_permission)
-    meta: dict[str, Any] = {"tool": "agent", "model": engine.model_name, "engine": engine.kind}
+    meta: dict[str, Any] = {
+        "tool": "agent", "model": engine.model_name, "adapter": _adapter_name(adapter),
+        "engine": engine.kind,
+    }  # fmt: skip
     options = {"functions": [str(f) for f in args.functions], "dry_run": args.dry_run}
-    log = run_log(args, settings, "agent", request, options, model=engine.model_name)
+    log = run_log(
+        args, settings, "agent", request, options, model=engine.model_name,
+        adapter=_adapter_name(adapter) or "",
+    )  # fmt: skip
     try:
         if args.dry_run:
             calls = agent.plan(request)
@@ -519,6 +582,8 @@ def _positive(text: str) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.tool != "agent":
+        return _eval_tool(args)
     from smol_tools.train import bfcl
     from smol_tools.train.agent_eval import evaluate_builtins
 
@@ -568,6 +633,39 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_tool(args: argparse.Namespace) -> int:
+    """`smol eval summarize|rewrite`: greedy (temperature 0 unless --temperature), on the base
+    model unless --adapter names one (the tool's registered adapter is not used by default)."""
+    from smol_tools.train import report
+    from smol_tools.train.evaluate import default_items, evaluate, load_items
+
+    items = load_items(args.items or default_items(args.tool), args.tool)[: args.limit]
+    if not items:
+        raise UsageError(f"no eval items in {args.items or default_items(args.tool)}")
+    if args.temperature is None:
+        args.temperature = 0.0
+    settings, engine = _engine_for(args)
+    out = args.output or settings.paths.data_dir / "eval" / f"{args.tool}.json"
+    if out.is_dir():  # found out before the run, not after it
+        raise UsageError(f"--output {out} is a directory")
+    adapter = None
+    if getattr(args, "adapter", None):
+        engine, chosen = tool_engine(args, settings, engine, args.tool)
+        adapter = _adapter_name(chosen)
+    engine.load()
+    bar = ProgressBar("evaluating", unit="items")
+    results = evaluate(
+        engine, args.tool, items, adapter=adapter, progress=lambda _, done, total: bar(done, total)
+    )
+    print(report.format_table([results]))
+    try:
+        print(f"results: {report.write_json([results], out)}")
+        print(f"report: {report.write_markdown([results], out.with_suffix('.md'))}")
+    except OSError as exc:
+        raise SmolError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from smol_tools.config import load_settings
     from smol_tools.engine.catalog import catalog_rows, pull_model, resolve_model
@@ -591,6 +689,28 @@ def cmd_models(args: argparse.Namespace) -> int:
     dest = args.dir or settings.paths.models_dir
     path = pull_model(args.name, dest, log=lambda m: print(f"smol: {m}", file=sys.stderr))
     print(path)
+    return 0
+
+
+def cmd_adapters(args: argparse.Namespace) -> int:
+    from smol_tools.config import load_settings
+    from smol_tools.engine.adapters import list_adapters, user_adapters_dir
+
+    settings = load_settings()
+    adapters = list_adapters(settings)
+    if args.json:
+        print(json.dumps([a.as_dict() for a in adapters], ensure_ascii=False, indent=2))
+        return 0
+    if not adapters:
+        print(
+            "no adapters yet: put NAME.gguf (a GGUF LoRA adapter, with NAME.json naming its"
+            f" tool) in {user_adapters_dir(settings)}"
+        )
+        return 0
+    print(f"{'NAME':<20}{'TOOL':<11}{'SIZE':>9}  {'BASE MODEL':<24} PATH")
+    for a in adapters:
+        size = f"{a.size / 1e6:.1f} MB"
+        print(f"{a.name:<20}{a.tool or '-':<11}{size:>9}  {a.base_model or '-':<24} {a.path}")
     return 0
 
 
@@ -835,6 +955,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "summarize": cmd_summarize,
     "rewrite": cmd_rewrite,
     "models": cmd_models,
+    "adapters": cmd_adapters,
     "agent": cmd_agent,
     "functions": cmd_functions,
     "history": cmd_history,
