@@ -4,7 +4,6 @@ argument equals the expected one (strings without case, defaults counted as omit
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,25 +12,14 @@ from typing import Any
 from smol_tools.config import PROJECT_MODELS_DIR
 from smol_tools.engine.base import Engine
 from smol_tools.errors import SmolError, UsageError
+from smol_tools.train.data import read_jsonl
 
 BUILTIN_SET = PROJECT_MODELS_DIR.parent / "assets" / "data" / "agent" / "builtin_eval.jsonl"
 
 
 def load_items(path: Path = BUILTIN_SET) -> list[dict[str, Any]]:
-    if not path.is_file():
-        raise UsageError(f"{path}: no such request set (a JSONL file)")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
     items = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
+    for number, item in read_jsonl(path, "request set"):
         calls = item.get("calls") if isinstance(item, dict) else None
         if not isinstance(item, dict) or not isinstance(item.get("request"), str) or not (
             isinstance(calls, list)

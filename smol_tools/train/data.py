@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from smol_tools.config import PROJECT_MODELS_DIR
+from smol_tools.errors import UsageError
 from smol_tools.train import metrics
 
 DATA_DIR = PROJECT_MODELS_DIR.parent / "assets" / "data"
@@ -23,6 +24,27 @@ SUMMARY_MAX_RATIO = 0.6  # a summary holds at most this share of its source's wo
 _ROLES = ("system", "user", "assistant", "tool")
 _SUMMARY_KINDS = ("summary", "question")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+def read_jsonl(path: Path, what: str) -> list[tuple[int, Any]]:
+    """(line number, parsed JSON) for each non-blank line of a JSONL file: a missing file, text
+    that is not UTF-8 and a line that is not JSON are one-line UsageErrors naming the file (and
+    the line). `what` names the file in the message ("eval set", "request set")."""
+    if not path.is_file():
+        raise UsageError(f"{path}: no such {what} (a JSONL file)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append((number, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
+    return rows
 
 
 def set_path(tool: str, split: str) -> Path:

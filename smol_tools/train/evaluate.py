@@ -7,7 +7,6 @@ model, items and settings gives the same outputs.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from smol_tools.config import PROJECT_MODELS_DIR
 from smol_tools.engine.base import Engine
 from smol_tools.errors import UsageError
 from smol_tools.train import metrics
+from smol_tools.train.data import read_jsonl
 
 TOOLS = ("summarize", "rewrite")
 DATA_DIR = PROJECT_MODELS_DIR.parent / "assets" / "data"
@@ -69,20 +69,8 @@ _NEEDS = {"summarize": ("document",), "rewrite": ("source", "style")}
 
 def load_items(path: Path, tool: str) -> list[dict[str, Any]]:
     """Eval items of `tool` from JSONL; a bad line is a UsageError naming its number."""
-    if not path.is_file():
-        raise UsageError(f"{path}: no such eval set (a JSONL file)")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
     items = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
+    for number, item in read_jsonl(path, "eval set"):
         meta = item.get("meta") if isinstance(item, dict) else None
         messages = item.get("messages") if isinstance(item, dict) else None
         needs = _NEEDS[tool]
