@@ -405,6 +405,21 @@ def _adapter_name(adapter: Any) -> str | None:
     return adapter.name if adapter is not None else None
 
 
+def tool_record(
+    args: argparse.Namespace, settings: Any, tool: str, text: str, options: dict[str, Any],
+    engine: Any, adapter: Any, shown: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], RunLog]:
+    """A shell tool run's `--json` fields (tool, `shown` options, model, adapter, engine) and
+    its history log, both naming the same model and adapter."""
+    name = _adapter_name(adapter)
+    meta = {
+        "tool": tool, **(options if shown is None else shown), "model": engine.model_name,
+        "adapter": name, "engine": engine.kind,
+    }  # fmt: skip
+    log = run_log(args, settings, tool, text, options, model=engine.model_name, adapter=name or "")
+    return meta, log
+
+
 # -- commands -------------------------------------------------------------------------------
 def cmd_summarize(args: argparse.Namespace) -> int:
     from smol_tools.tools.summarize import summarize
@@ -420,14 +435,9 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens or 256,
         progress=ProgressBar("summarizing"),
     )
-    meta = {
-        "tool": "summarize", "question": args.question, "model": engine.model_name,
-        "adapter": _adapter_name(adapter), "engine": engine.kind,
-    }  # fmt: skip
-    log = run_log(
-        args, settings, "summarize", text, {"question": args.question}, model=engine.model_name,
-        adapter=_adapter_name(adapter) or "",
-    )  # fmt: skip
+    meta, log = tool_record(
+        args, settings, "summarize", text, {"question": args.question}, engine, adapter
+    )
     return emit(run, args, meta, log)
 
 
@@ -452,14 +462,7 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     run = rewrite(
         engine, text, args.style, max_tokens=settings.max_tokens, extra_styles=user_styles
     )
-    meta = {
-        "tool": "rewrite", "style": args.style, "model": engine.model_name,
-        "adapter": _adapter_name(adapter), "engine": engine.kind,
-    }  # fmt: skip
-    log = run_log(
-        args, settings, "rewrite", text, {"style": args.style}, model=engine.model_name,
-        adapter=_adapter_name(adapter) or "",
-    )  # fmt: skip
+    meta, log = tool_record(args, settings, "rewrite", text, {"style": args.style}, engine, adapter)
     return emit(run, args, meta, log)
 
 
@@ -518,15 +521,8 @@ def cmd_agent(args: argparse.Namespace) -> int:
     engine, adapter = tool_engine(args, settings, engine, "agent")
     engine.load()
     agent = Agent(engine, list(registry), allow=(lambda f, a: True) if args.yes else ask_permission)
-    meta: dict[str, Any] = {
-        "tool": "agent", "model": engine.model_name, "adapter": _adapter_name(adapter),
-        "engine": engine.kind,
-    }  # fmt: skip
     options = {"functions": [str(f) for f in args.functions], "dry_run": args.dry_run}
-    log = run_log(
-        args, settings, "agent", request, options, model=engine.model_name,
-        adapter=_adapter_name(adapter) or "",
-    )  # fmt: skip
+    meta, log = tool_record(args, settings, "agent", request, options, engine, adapter, shown={})
     try:
         if args.dry_run:
             calls = agent.plan(request)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +92,25 @@ def write_jsonl(path: Path, items: Iterable[dict[str, Any]]) -> int:
     lines = [json.dumps(item, ensure_ascii=False) + "\n" for item in items]
     path.write_text("".join(lines), encoding="utf-8")
     return len(lines)
+
+
+def distinct_items(
+    count: int, split: str, make: Callable[[int, int], dict[str, Any] | None]
+) -> list[dict[str, Any]]:
+    """`count` items from `make(attempt, items made so far)` (None: a draw to skip), none with
+    the same user message twice; gives up (RuntimeError) after 20 draws per item."""
+    items: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    attempts = 0
+    while len(items) < count:
+        attempts += 1
+        if attempts > count * 20:
+            raise RuntimeError(f"could not make {count} distinct {split} items")
+        item = make(attempts, len(items))
+        if item is None:
+            continue
+        key = item["messages"][1]["content"]
+        if key not in seen:
+            seen.add(key)
+            items.append(item)
+    return items

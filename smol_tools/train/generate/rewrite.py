@@ -544,17 +544,10 @@ def generate(split: str, count: int, seed: int) -> list[dict[str, Any]]:
     families = TRAIN_FAMILIES if split == "train" else EVAL_FAMILIES
     styles = [*STYLES, PROOFREAD]
     rng = random.Random(f"rewrite-{split}-{seed}")
-    items: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    attempts = 0
-    while len(items) < count:
-        attempts += 1
-        if attempts > count * 20:
-            raise RuntimeError(f"could not make {count} distinct {split} items")
-        style = styles[len(items) % len(styles)]
-        item = _item(rng.choice(families), style, rng)
-        key = item["messages"][1]["content"]
-        if key not in seen and item["meta"]["source"] != item["messages"][-1]["content"]:
-            seen.add(key)
-            items.append(item)
-    return items
+
+    def make(attempt: int, made: int) -> dict[str, Any] | None:
+        item = _item(rng.choice(families), styles[made % len(styles)], rng)
+        unchanged = item["meta"]["source"] == item["messages"][-1]["content"]
+        return None if unchanged else item
+
+    return c.distinct_items(count, split, make)

@@ -707,17 +707,8 @@ def generate(
     """`count` distinct items of `split` ("train" or "eval"), the same for the same seed."""
     families = TRAIN_FAMILIES if split == "train" else EVAL_FAMILIES
     rng = random.Random(f"summarize-{split}-{seed}")
-    items: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    attempts = 0
-    while len(items) < count:
-        attempts += 1
-        if attempts > count * 20:
-            raise RuntimeError(f"could not make {count} distinct {split} items")
-        family = families[attempts % len(families)]
-        item = _item(family(rng), rng, question_share)
-        key = item["messages"][1]["content"]
-        if key not in seen:
-            seen.add(key)
-            items.append(item)
-    return items
+
+    def make(attempt: int, made: int) -> dict[str, Any]:
+        return _item(families[attempt % len(families)](rng), rng, question_share)
+
+    return c.distinct_items(count, split, make)
