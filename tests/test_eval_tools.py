@@ -101,19 +101,24 @@ def write_jsonl(path, items):
 
 def test_summaries_scored_with_known_outputs():
     engine = FakeEngine([
-        "The pool reopens on Saturday; adults pay four euros, and on Sunday March 3 it is free.",
+        "The pool reopens on Saturday; adults pay four euros. On Sunday March 3 it is free.",
         "Books can be returned at the town hall.",
     ])  # fmt: skip
     results = evaluate(engine, "summarize", SUMMARY_ITEMS)
     got = {name: v["value"] for name, v in results["metrics"].items()}
     assert got["key_fact_recall"] == pytest.approx((2 / 3 + 1) / 2, abs=1e-4)
-    assert got["unsupported_number_rate"] == 0.5  # "Sunday March 3" is not in the notice
-    assert got["unsupported_numbers"] == 3
+    # "Sunday March 3" is not in the notice: the model said it, the check against the source
+    # dropped its sentence, and the user never saw it
+    assert got["model_unsupported_rate"] == 0.5
+    assert got["unsupported_number_rate"] == 0.0 and got["unsupported_numbers"] == 0
     assert got["length_compliance"] == 1.0
     assert got["question_accuracy"] == 1.0
     assert 0 < got["rouge_l"] < 1
     first = results["items"][0]
-    assert first["kind"] == "summary" and first["scores"]["unsupported"] == ["3", "march", "sunday"]
+    assert first["output"] == "The pool reopens on Saturday; adults pay four euros."
+    assert first["model_output"].endswith("On Sunday March 3 it is free.")
+    assert first["kind"] == "summary" and first["scores"]["unsupported"] == []
+    assert first["scores"]["model_unsupported"] == ["3", "march", "sunday"]
     assert results["n"] == 2 and results["adapter"] is None and results["model"] == "fake"
     # the tool's own prompts went to the engine, in item order
     assert engine.history[0].messages[1]["content"] == SUMMARY_ITEMS[0]["messages"][1]["content"]

@@ -9,8 +9,8 @@ The card's keys read here: "tool" (the tool the adapter is registered for) and "
 (a name, or an object with a "name"). Anything else in it is shown by `smol adapters --json`.
 
 The engine applies an adapter per request (`Engine.chat(..., adapter=PATH)`, or a view from
-`Engine.with_adapter(PATH)`); this module only finds files. It reads GGUF headers itself and
-never imports llama_cpp.
+`Engine.with_adapter(PATH)`); this module finds the files, and `adapter_engine` gives the
+view a tool runs on. It reads GGUF headers itself and never imports llama_cpp.
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smol_tools.config import Settings
 from smol_tools.engine.gguf import read_gguf
 from smol_tools.errors import ModelError, UsageError
+
+if TYPE_CHECKING:
+    from smol_tools.engine.base import Engine
 
 # The repository's shipped adapters (beside models/, see config.PROJECT_MODELS_DIR).
 PROJECT_ADAPTERS_DIR = Path(__file__).resolve().parent.parent.parent / "assets" / "adapters"
@@ -180,3 +183,20 @@ def choose_adapter(
     if adapter is not None:
         check_adapter_file(adapter.path)
     return adapter
+
+
+def adapter_engine(settings: Settings, engine: Engine, tool: str) -> tuple[Engine, Adapter | None]:
+    """The engine `tool` runs on by default, and its adapter: a view of `engine` with the
+    tool's registered adapter on every request, or `engine` itself and None when none is
+    registered, `adapters = false`, or the backend cannot apply adapters (it runs the base
+    model: a registered adapter must not break a remote backend).
+
+    What the app, the hotkeys and a shell command without --adapter/--no-adapter run on.
+    Raises UsageError when the registered file is not a GGUF LoRA adapter."""
+    if not engine.supports_adapters:
+        return engine, None
+    adapter = registered_adapter(settings, tool)
+    if adapter is None:
+        return engine, None
+    check_adapter_file(adapter.path)
+    return engine.with_adapter(str(adapter.path)), adapter

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sys
@@ -160,8 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--set",
         dest="sets",
         action="append",
-        choices=["bfcl", "builtin"],
-        help="which sets (default: both)",
+        choices=["bfcl", "builtin", "generated"],
+        help="agent sets: BFCL, the built-in requests, the generated eval split (default: all)",
     )
     p.add_argument(
         "--categories",
@@ -183,6 +184,42 @@ def build_parser() -> argparse.ArgumentParser:
         " a Markdown report and PNG chart next to it)",
     )
     _common(p)
+
+    p = command(
+        "finetune",
+        "train a LoRA adapter for a tool on its data and register it (needs '.[train]')",
+    )
+    p.add_argument("tool", choices=["summarize", "rewrite", "agent"])
+    p.add_argument(
+        "--base", default=None, metavar="MODEL",
+        help="a local GGUF path, a catalog name (default: the configured model) or a Hub id",
+    )  # fmt: skip
+    p.add_argument(
+        "--data", type=Path, metavar="FILE",
+        help="training set as JSONL (default: assets/data/TOOL/train.jsonl)",
+    )  # fmt: skip
+    p.add_argument("--name", help="adapter name (default: TOOL-lora)")
+    p.add_argument(
+        "--output", type=Path, metavar="DIR",
+        help="where the adapter and its card go (default: the user's adapters dir: registered)",
+    )  # fmt: skip
+    p.add_argument("--rank", type=_positive, default=8, help="LoRA rank (default 8)")
+    p.add_argument("--alpha", type=float, default=16.0, help="LoRA alpha (default 16)")
+    p.add_argument("--lr", type=float, default=4e-4, help="learning rate (default 4e-4)")
+    p.add_argument("--epochs", type=float, default=1.0, help="passes over the data (default 1)")
+    p.add_argument("--steps", type=_positive, help="stop after N optimizer steps")
+    p.add_argument("--batch", type=_positive, default=8, help="examples per step (default 8)")
+    p.add_argument("--examples", type=_positive, help="train on a seeded sample of N examples")
+    p.add_argument(
+        "--max-length", type=_positive, default=512, help="tokens per example (default 512)"
+    )
+    p.add_argument(
+        "--eval-limit", type=int, default=0, metavar="N",
+        help="score base and adapter on the first N eval items into the card (default 0: none)",
+    )  # fmt: skip
+    p.add_argument("--save-every", type=_positive, default=10, help="checkpoint every N steps")
+    p.add_argument("--restart", action="store_true", help="drop checkpoints, start over")
+    _common(p, adapters=False)
 
     p = command("models", "list, locate and download models")
     p.add_argument("action", nargs="?", default="list", choices=["list", "path", "pull"])
@@ -281,10 +318,11 @@ class ProgressBar:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int, detail: str = "") -> None:
         width = 20
         filled = width * done // max(total, 1)
         line = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {self.unit}"
+        line += f"  {detail}" if detail else ""
         end = "\n" if done >= total or not self.tty else ""
         self.stream.write(("\r" if self.tty else "") + line + end)
         self.stream.flush()
@@ -383,17 +421,19 @@ def _engine_for(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def tool_engine(args: argparse.Namespace, settings: Any, engine: Any, tool: str) -> tuple[Any, Any]:
     """The engine a tool command runs on, and its adapter (None: the base model): --adapter's,
-    none with --no-adapter, else the tool's registered one (`adapters = false` turns that off;
-    skipped on a backend that cannot apply adapters, where --adapter is an error)."""
-    from smol_tools.engine.adapters import choose_adapter
+    none with --no-adapter, else the tool's registered one (`adapter_engine`: `adapters = false`
+    turns that off; skipped on a backend that cannot apply adapters, where --adapter is an
+    error)."""
+    from smol_tools.engine.adapters import adapter_engine, choose_adapter
 
     spec = getattr(args, "adapter", None)
-    adapter = choose_adapter(settings, tool, spec, off=getattr(args, "no_adapter", False))
+    off = getattr(args, "no_adapter", False)
+    if not spec and not off:
+        return adapter_engine(settings, engine, tool)
+    adapter = choose_adapter(settings, tool, spec, off=off)
     if adapter is None:
         return engine, None
     if not engine.supports_adapters:
-        if not spec:
-            return engine, None
         raise UsageError(
             f"the {engine.name} backend cannot apply the adapter {adapter.name}",
             hint="the in-process engine and smol serve can",
@@ -583,7 +623,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from smol_tools.train import bfcl
     from smol_tools.train.agent_eval import evaluate_builtins
 
-    sets = args.sets or ["bfcl", "builtin"]
+    sets = args.sets or ["bfcl", "builtin", "generated"]
     categories = [c.strip() for c in args.categories.split(",") if c.strip()]
     unknown = sorted(set(categories) - set(bfcl.CATEGORIES))
     if not categories and "bfcl" in sets:
@@ -593,11 +633,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
             f"unknown BFCL categories: {', '.join(unknown)}",
             hint=f"known: {', '.join(bfcl.CATEGORIES)}",
         )
-    items = None  # read before the model loads: a bad file fails at once
+    items = generated = None  # read before the model loads: a bad file fails at once
     if "builtin" in sets:
         from smol_tools.train.agent_eval import BUILTIN_SET, load_items
 
         items = load_items(args.items or BUILTIN_SET)[: args.limit]
+    if "generated" in sets:
+        from smol_tools.train.agent_eval import evaluate_generated, load_generated
+
+        generated = load_generated()[: args.limit]
     settings, engine = _engine_for(args)
     out = args.output or settings.paths.data_dir / "eval" / "agent.json"
     if out.is_dir():  # found out before the run, not after it
@@ -610,18 +654,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
         bar(done, total)
 
     results: dict[str, Any] = {"model": engine.model_name}
-    if "bfcl" in sets:
-        results["bfcl"] = bfcl.evaluate_agent(engine, categories, args.limit, progress)
-        print(bfcl.format_table(results["bfcl"]))
-    if "builtin" in sets:
-        from smol_tools.tools.agent.registry import default_registry
+    for adapter, runner in eval_engines(args, settings, engine, "agent"):
+        part: dict[str, Any] = {"adapter": adapter}
+        title = f"[{adapter or 'base'}] "
+        if "bfcl" in sets:
+            part["bfcl"] = bfcl.evaluate_agent(runner, categories, args.limit, progress)
+            print(title + "BFCL\n" + bfcl.format_table(part["bfcl"]))
+        if "builtin" in sets:
+            from smol_tools.tools.agent.registry import default_registry
 
-        built = evaluate_builtins(engine, default_registry(entry_points=False), items, progress)
-        results["builtin"] = built
-        print(
-            f"built-in requests: {built['correct']}/{built['n']} = {built['accuracy']:.1%}"
-            f" ({built['seconds']} s)"
-        )
+            registry = default_registry(entry_points=False)
+            built = evaluate_builtins(runner, registry, items, progress)
+            part["builtin"] = built
+            print(
+                f"{title}built-in requests: {built['correct']}/{built['n']} ="
+                f" {built['accuracy']:.1%} ({built['seconds']} s)"
+            )
+        if "generated" in sets:
+            gen = evaluate_generated(runner, generated or [], progress)
+            part["generated"] = gen
+            print(
+                f"{title}generated eval split: choose {gen['choose']['accuracy']:.1%}"
+                f" (none {gen['none']['accuracy']:.1%}), fill {gen['fill']['accuracy']:.1%}"
+                f" of {gen['all']['n']} ({gen['seconds']} s)"
+            )
+        if adapter is None:
+            results.update(part)
+        else:
+            results["with_adapter"] = part
     try:
         print(f"results: {bfcl.write_results(results, out)}")
     except OSError as exc:
@@ -629,9 +689,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def eval_engines(
+    args: argparse.Namespace, settings: Any, engine: Any, tool: str
+) -> list[tuple[str | None, Any]]:
+    """What `smol eval` compares, on the same items: the base model, then the adapter
+    (--adapter's, else the tool's registered one; none with --no-adapter)."""
+    view, adapter = tool_engine(args, settings, engine, tool)
+    runs: list[tuple[str | None, Any]] = [(None, engine)]
+    if adapter is not None:
+        runs.append((adapter.name, view))
+    return runs
+
+
 def _eval_tool(args: argparse.Namespace) -> int:
-    """`smol eval summarize|rewrite`: greedy (temperature 0 unless --temperature), on the base
-    model unless --adapter names one (the tool's registered adapter is not used by default)."""
+    """`smol eval summarize|rewrite`: greedy (temperature 0 unless --temperature), the base
+    model and then its adapter on the same items (`eval_engines`)."""
     from smol_tools.train import report
     from smol_tools.train.evaluate import default_items, evaluate, load_items
 
@@ -644,21 +716,73 @@ def _eval_tool(args: argparse.Namespace) -> int:
     out = args.output or settings.paths.data_dir / "eval" / f"{args.tool}.json"
     if out.is_dir():  # found out before the run, not after it
         raise UsageError(f"--output {out} is a directory")
-    adapter = None
-    if getattr(args, "adapter", None):
-        engine, chosen = tool_engine(args, settings, engine, args.tool)
-        adapter = _adapter_name(chosen)
+    runners = eval_engines(args, settings, engine, args.tool)
     engine.load()
-    bar = ProgressBar("evaluating", unit="items")
-    results = evaluate(
-        engine, args.tool, items, adapter=adapter, progress=lambda _, done, total: bar(done, total)
-    )
-    print(report.format_table([results]))
+    runs = []
+    for adapter, runner in runners:
+        bar = ProgressBar(f"evaluating {adapter or 'base'}", unit="items")
+        runs.append(
+            evaluate(
+                runner, args.tool, items, adapter=adapter,
+                progress=lambda _, done, total: bar(done, total),  # noqa: B023
+            )  # fmt: skip
+        )
+    print(report.format_table(runs))
     try:
-        print(f"results: {report.write_json([results], out)}")
-        print(f"report: {report.write_markdown([results], out.with_suffix('.md'))}")
+        print(f"results: {report.write_json(runs, out)}")
+        print(f"report: {report.write_markdown(runs, out.with_suffix('.md'))}")
     except OSError as exc:
         raise SmolError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return 0
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from smol_tools.engine.adapters import user_adapters_dir
+    from smol_tools.train.data import set_path
+    from smol_tools.train.finetune import Hyper, Plan, finetune
+
+    settings = settings_from(args)
+    hyper = Hyper(
+        rank=args.rank, alpha=args.alpha, learning_rate=args.lr, epochs=args.epochs,
+        max_steps=args.steps or 0, batch_size=args.batch, max_length=args.max_length,
+        examples=args.examples or 0,
+    )  # fmt: skip
+    plan = Plan(
+        tool=args.tool,
+        base=args.base or settings.model,
+        data=args.data or set_path(args.tool, "train"),
+        name=args.name or f"{args.tool}-lora",
+        output_dir=args.output or user_adapters_dir(settings),
+        work_root=settings.paths.data_dir / "finetune",
+        cache_dir=settings.paths.cache_dir,
+        hyper=hyper,
+        eval_limit=args.eval_limit,
+        save_every=args.save_every,
+        threads=settings.n_threads,
+        restart=args.restart,
+    )
+    bar = ProgressBar("training", unit="steps")
+
+    def progress(step: int, total: int, info: dict[str, float]) -> None:
+        eta = int(info.get("eta_s", 0))
+        loss = info.get("loss", float("nan"))
+        shown = "-" if math.isnan(loss) else f"{loss:.3f}"
+        bar(step, total, f"loss {shown}  eta {eta // 60}:{eta % 60:02d}")
+
+    try:
+        run = finetune(plan, settings, report=lambda m: print(f"{PROG}: {m}", file=sys.stderr),
+                       progress=progress)  # fmt: skip
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            f"\n{PROG}: interrupted; the same command resumes from the last checkpoint\n"
+        )
+        return 130
+    stats = run.stats
+    print(
+        f"adapter {plan.name} for {plan.tool}: {run.registered}"
+        f" ({stats['examples']} examples, {stats['steps']} steps, {stats['train_seconds']} s,"
+        f" loss {stats['first_loss']} -> {stats['final_loss']})"
+    )
     return 0
 
 
@@ -950,6 +1074,7 @@ def cmd_hotkeys(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "summarize": cmd_summarize,
     "rewrite": cmd_rewrite,
+    "finetune": cmd_finetune,
     "models": cmd_models,
     "adapters": cmd_adapters,
     "agent": cmd_agent,

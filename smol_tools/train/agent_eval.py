@@ -1,6 +1,9 @@
 """The agent on its own built-ins: requests we wrote, with the calls we expect
 (`assets/data/agent/builtin_eval.jsonl`). A call is right when the function matches and every
-argument equals the expected one (strings without case, defaults counted as omitted)."""
+argument equals the expected one (strings without case, defaults counted as omitted).
+
+Also the model's own two questions on the generated eval split (`assets/data/agent/eval.jsonl`,
+functions the training split never shows): which function, and which arguments."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from smol_tools.errors import SmolError, UsageError
 from smol_tools.train.data import read_jsonl
 
 BUILTIN_SET = PROJECT_MODELS_DIR.parent / "assets" / "data" / "agent" / "builtin_eval.jsonl"
+GENERATED_SET = BUILTIN_SET.with_name("eval.jsonl")
 
 
 def load_items(path: Path = BUILTIN_SET) -> list[dict[str, Any]]:
@@ -114,6 +118,80 @@ def evaluate_builtins(
         "n": len(records),
         "correct": correct,
         "accuracy": round(correct / max(len(records), 1), 4),
+        "seconds": round(time.perf_counter() - started, 1),
+        "records": records,
+    }
+
+
+def load_generated(path: Path = GENERATED_SET) -> list[dict[str, Any]]:
+    """The generated agent items of `path`; UsageError naming the first bad line."""
+    from smol_tools.train.data import load_items as load_set
+    from smol_tools.train.data import validate_file
+
+    problems = validate_file(path, "agent")
+    if problems:
+        raise UsageError(f"{path}: {problems[0]}")
+    return load_set(path)
+
+
+def _generated_item(engine: Engine, item: dict[str, Any]) -> dict[str, Any]:
+    """One generated item asked as the agent asks it: a choose item scores every offered
+    function and "none" after the choose prompt; a fill item generates the arguments under the
+    function's argument grammar."""
+    import json
+
+    from smol_tools.tools.agent.choose import CHOOSE_PREFIX
+    from smol_tools.tools.agent.fill import argument_schema
+    from smol_tools.tools.agent.registry import from_schema
+    from smol_tools.train.data import NO_FUNCTION
+
+    messages = item["messages"][:-1]
+    want = item["meta"]["calls"]
+    if item["meta"]["kind"] == "choose":
+        names = [t["name"] for t in item["tools"]] + [NO_FUNCTION]
+        scores = engine.score(messages, CHOOSE_PREFIX, [f'{n}"' for n in names])
+        got = max(zip(scores, names, strict=True))[1]
+        expected = want[0]["name"] if want else NO_FUNCTION
+        return {"kind": "choose", "got": got, "expected": expected, "correct": got == expected}
+    func = from_schema(next(t for t in item["tools"] if t["name"] == want[0]["name"]), "eval")
+    schema = argument_schema(func, messages[-1]["content"])
+    text = engine.chat(messages, json_schema=schema, temperature=0, max_tokens=256).text()
+    try:
+        got_args = json.loads(text)
+    except json.JSONDecodeError:
+        got_args = None
+    ok = isinstance(got_args, dict) and _effective(got_args, func.parameters) == _effective(
+        want[0]["arguments"], func.parameters
+    )
+    return {"kind": "fill", "got": got_args, "expected": want[0]["arguments"], "correct": ok}
+
+
+def evaluate_generated(
+    engine: Engine,
+    items: list[dict[str, Any]],
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Choose accuracy (with "none" right when no function fits) and fill accuracy (every
+    argument right) on generated items."""
+    records = []
+    started = time.perf_counter()
+    for done, item in enumerate(items, 1):
+        record = _generated_item(engine, item)
+        record["request"] = item["messages"][-2]["content"]
+        records.append(record)
+        if progress:
+            progress("generated", done, len(items))
+
+    def share(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        right = sum(r["correct"] for r in rows)
+        return {"n": len(rows), "correct": right, "accuracy": round(right / max(len(rows), 1), 4)}
+
+    choose = [r for r in records if r["kind"] == "choose"]
+    return {
+        "choose": share(choose),
+        "none": share([r for r in choose if r["expected"] == "none"]),
+        "fill": share([r for r in records if r["kind"] == "fill"]),
+        "all": share(records),
         "seconds": round(time.perf_counter() - started, 1),
         "records": records,
     }

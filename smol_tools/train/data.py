@@ -14,6 +14,7 @@ from typing import Any
 
 from smol_tools.config import PROJECT_MODELS_DIR
 from smol_tools.errors import UsageError
+from smol_tools.tools.agent.registry import ArgumentError, Function, from_schema, validate_arguments
 from smol_tools.train import metrics
 
 DATA_DIR = PROJECT_MODELS_DIR.parent / "assets" / "data"
@@ -23,6 +24,8 @@ SUMMARY_MAX_RATIO = 0.6  # a summary holds at most this share of its source's wo
 
 _ROLES = ("system", "user", "assistant", "tool")
 _SUMMARY_KINDS = ("summary", "question")
+_AGENT_KINDS = ("choose", "fill")
+NO_FUNCTION = "none"  # a choose answer when no offered function does what is asked
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
 
@@ -143,9 +146,79 @@ def _rewrite_meta(meta: dict[str, Any]) -> list[str]:
 
 
 def _agent_fields(item: dict[str, Any]) -> list[str]:
+    """An agent item: "tools" that are function schemas, meta.kind and meta.calls, and an
+    answer the agent's parser takes: a choose answer `{"function": "NAME"}` naming an offered
+    function (or "none", with no calls), fill arguments that fit the function's schema."""
     tools = item.get("tools")
     if not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools):
         return ["'tools' must be a list of function schemas"]
+    functions: dict[str, Function] = {}
+    problems = []
+    for i, spec in enumerate(tools):
+        try:
+            func = from_schema(spec, "data")
+        except ValueError as exc:
+            problems.append(f"tools[{i}]: {exc}")
+            continue
+        functions[func.name] = func
+    meta = item["meta"]
+    kind = meta.get("kind")
+    if kind not in _AGENT_KINDS:
+        problems.append(f"meta.kind must be 'choose' or 'fill', not {kind!r}")
+    calls = meta.get("calls")
+    good_calls = isinstance(calls, list) and all(
+        isinstance(c, dict) and _is_text(c.get("name")) and isinstance(c.get("arguments"), dict)
+        for c in calls
+    )
+    if not good_calls:
+        problems.append('meta.calls must be a list of {"name": ..., "arguments": {...}}')
+    messages = item.get("messages")
+    last = messages[-1] if isinstance(messages, list) and messages else None
+    text = last.get("content") if isinstance(last, dict) else None
+    if problems or not isinstance(text, str):
+        return problems
+    try:
+        answer = json.loads(text)
+    except json.JSONDecodeError:
+        return [*problems, "the assistant's answer is not JSON"]
+    if kind == "choose":
+        return _choose_problems(answer, text, functions, calls)
+    return _fill_problems(answer, functions, calls)
+
+
+def _choose_problems(
+    answer: Any, text: str, functions: dict[str, Function], calls: list[dict[str, Any]]
+) -> list[str]:
+    name = answer.get("function") if isinstance(answer, dict) else None
+    if not isinstance(name, str) or text != json.dumps({"function": name}):
+        return ['a choose answer must be exactly {"function": "NAME"}']
+    if name != NO_FUNCTION and name not in functions:
+        return [f"the answer names {name!r}, which is not in 'tools' (nor {NO_FUNCTION!r})"]
+    expected = [] if name == NO_FUNCTION else [name]
+    if [c["name"] for c in calls] != expected:
+        return [f"meta.calls must name {name!r} once" if expected
+                else f"meta.calls must be empty for {NO_FUNCTION!r}"]
+    return []
+
+
+def _fill_problems(
+    answer: Any, functions: dict[str, Function], calls: list[dict[str, Any]]
+) -> list[str]:
+    if len(calls) != 1:
+        return ["meta.calls must hold the one call a fill item makes"]
+    name, arguments = calls[0]["name"], calls[0]["arguments"]
+    func = functions.get(name)
+    if func is None:
+        return [f"meta.calls names {name!r}, which is not in 'tools'"]
+    if answer != arguments:
+        return ["the answer is not the arguments of meta.calls"]
+    try:
+        checked = validate_arguments(func, answer)
+    except ArgumentError as exc:
+        return [f"the arguments do not fit the schema: {exc}"]
+    if json.dumps(checked) != json.dumps(answer):  # "Celsius" for "celsius", 2.0 for 2
+        return ["the arguments must be written as the schema takes them (exact enum values, "
+                "whole numbers for integers)"]
     return []
 
 
@@ -195,7 +268,10 @@ def validate_file(path: Path | str, tool: str, against: Path | str | None = None
     - summarize: kind "summary" | "question", document, facts (list of text), question and
       answer (text for a question, null for a summary);
     - rewrite: style, source, facts, errors (["wrong", "right"] pairs; required for proofread);
-    - agent: plus "tools", a list of function schemas.
+    - agent: plus "tools", the offered function schemas ({"name", "description",
+      "parameters"}); kind "choose" | "fill"; calls ([{"name", "arguments"}], empty for a
+      choose answered "none"). A choose answer is exactly {"function": "NAME"} naming an
+      offered function or "none"; a fill answer is the call's arguments, fitting the schema.
     A conversation may appear once per file and never in both train and eval.
 
     Args:

@@ -48,6 +48,7 @@ METRICS: dict[str, dict[str, Metric]] = {
     "summarize": {
         "key_fact_recall": Metric("key-fact recall"),
         "unsupported_number_rate": Metric("outputs with unsupported numbers", False),
+        "model_unsupported_rate": Metric("...before the check against the source", False),
         "unsupported_numbers": Metric("unsupported numbers, total", False, share=False),
         "length_compliance": Metric("summaries <= 0.6 x source"),
         "rouge_l": Metric("ROUGE-L F1 vs reference"),
@@ -84,16 +85,20 @@ def load_items(path: Path, tool: str) -> list[dict[str, Any]]:
     return items
 
 
-def run_tool(engine: Engine, tool: str, item: dict[str, Any]) -> str:
-    """The tool's whole output for one item, through the same function the CLI uses."""
+def run_tool(engine: Engine, tool: str, item: dict[str, Any]) -> tuple[str, str]:
+    """The tool's whole output for one item, through the same function the CLI uses, and the
+    model's own text before the summarizer's check against the source (the same for rewrite)."""
     meta = item["meta"]
     if tool == "summarize":
-        from smol_tools.tools.summarize import summarize
+        from smol_tools.tools.summarize import faithful, fallback, summarize
 
-        return summarize(engine, meta["document"], question=meta.get("question")).text()
+        document, question = meta["document"], meta.get("question")
+        raw = summarize(engine, document, question=question, check=False).text()
+        return "".join(faithful([raw], document, fallback(document, question))), raw
     from smol_tools.tools.rewrite import rewrite
 
-    return rewrite(engine, meta["source"], meta["style"]).text()
+    output = rewrite(engine, meta["source"], meta["style"]).text()
+    return output, output
 
 
 def score_summary(item: dict[str, Any], output: str) -> dict[str, Any]:
@@ -108,7 +113,7 @@ def score_summary(item: dict[str, Any], output: str) -> dict[str, Any]:
     }
     if meta.get("question"):
         answer = meta.get("answer") or reference
-        scores["answer_found"] = metrics.contains_fact(output, answer)
+        scores["answer_found"] = metrics.answer_right(output, answer)
     else:
         scores["length_ratio"] = round(metrics.length_ratio(output, source), 3)
         scores["length_ok"] = metrics.length_compliant(output, source)
@@ -150,6 +155,7 @@ def aggregate(tool: str, scored: Sequence[dict[str, Any]]) -> dict[str, dict[str
         values = {
             "key_fact_recall": [x["key_fact_recall"] for x in s],
             "unsupported_number_rate": [float(bool(x["unsupported"])) for x in s],
+            "model_unsupported_rate": [float(bool(x.get("model_unsupported"))) for x in s],
             "length_compliance": [float(x["length_ok"]) for x in summaries],
             "rouge_l": [x["rouge_l"] for x in summaries],
             "question_accuracy": [float(x["answer_found"]) for x in questions],
@@ -202,18 +208,24 @@ def evaluate(
         if progress:
             progress(tool, index, len(items))
         t0 = time.perf_counter()
-        output = run_tool(engine, tool, item)
+        output, raw = run_tool(engine, tool, item)
         meta = item["meta"]
         kind = meta.get("style") if tool == "rewrite" else meta.get("kind") or (
             "question" if meta.get("question") else "summary"
         )  # fmt: skip
-        scored.append({
+        scores = score(item, output)
+        record: dict[str, Any] = {
             "index": index,
             "kind": kind,
             "output": output,
             "seconds": round(time.perf_counter() - t0, 2),
-            "scores": score(item, output),
-        })  # fmt: skip
+            "scores": scores,
+        }
+        if raw != output:
+            record["model_output"] = raw
+        if tool == "summarize":
+            scores["model_unsupported"] = metrics.unsupported_numbers(raw, item["meta"]["document"])
+        scored.append(record)
     if progress:
         progress(tool, len(items), len(items))
     settings = getattr(engine, "settings", None)

@@ -137,6 +137,28 @@ def fact_recall(output: str, facts: Sequence[str]) -> float:
     return sum(contains_fact(output, f) for f in facts) / len(facts)
 
 
+# Ways of saying that a text does not hold the answer, as whole normalized words.
+_NOT_STATED = re.compile(
+    r"\b(?:(?:does|do|did) not|doesn t|don t|isn t|is not|are not|was not|wasn t|not)"
+    r" (?:say|said|state|stated|mention|mentioned|specify|specified|given|tell|give|provide)\b"
+    r"|\bno (?:information|mention|details?)\b|\bnot in the text\b|\bunknown\b"
+)
+
+
+def says_not_stated(output: str) -> bool:
+    """Whether `output` says the text does not hold the answer ("The text does not say.",
+    "It isn't mentioned.", "No information is given.")."""
+    return bool(_NOT_STATED.search(normalize(output)))
+
+
+def answer_right(output: str, answer: str) -> bool:
+    """Whether `output` gives `answer`: its facts as whole words, or, when the answer is that
+    the text does not say, any way of saying so that states no number."""
+    if says_not_stated(answer):
+        return says_not_stated(output) and not numbers_and_dates(output)
+    return contains_fact(output, answer)
+
+
 def numbers_and_dates(text: str) -> set[str]:
     """The numbers (as digits) and calendar words (weekdays, months) that `text` states.
 

@@ -2,7 +2,8 @@
 
 The environment is checked first (an X11 display, xclip), then the engine loads so the
 first press is warm. pynput's listener runs in its own thread and only enqueues; one worker
-thread runs the jobs, one at a time: capture the selection, run the tool, deliver the result.
+thread runs the jobs, one at a time: capture the selection, run the tool (on its registered
+LoRA adapter, if it has one), deliver the result.
 A press while a job runs is queued, or cancels the job (`hotkeys_busy = "cancel"`); Esc or
 the same shortcut again cancels it, and nothing is pasted after a cancel. No exception ends
 the listener or the worker: it costs one line on stderr. Every run is logged in the history
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from smol_tools.config import Settings
+from smol_tools.engine.adapters import adapter_engine
 from smol_tools.engine.base import Engine
 from smol_tools.engine.idle import IdleRelease
 from smol_tools.errors import SmolError
@@ -165,6 +167,7 @@ class JobResult:
     done_s: float | None = None
     ref: str | None = None
     message: str = ""
+    adapter: str = ""  # the LoRA adapter the tool ran on ("" for the base model)
 
     def line(self) -> str:
         parts = []
@@ -181,6 +184,8 @@ class JobResult:
         else:
             parts.append(self.status + (f" ({self.message})" if self.message else ""))
         head = f"smol: hotkey {self.shortcut.keys} {self.shortcut.label}"
+        if self.adapter:
+            head += f" on adapter {self.adapter}"
         return f"{head}: {', '.join(parts)}"
 
 
@@ -426,19 +431,22 @@ class Daemon:
         return list(self._registry)
 
     def _run_tool(self, job: Job, text: str, result: JobResult) -> str:
-        """Run the shortcut's tool on `text`, logged; the answer's text ('' if cancelled)."""
+        """Run the shortcut's tool on `text` (on the tool's registered adapter, if any),
+        logged; the answer's text ('' if cancelled)."""
         shortcut = job.shortcut
         calls: list[dict[str, Any]] | None = None
+        engine, adapter = adapter_engine(self.settings, self.engine, shortcut.action)
+        result.adapter = adapter.name if adapter is not None else ""
         if shortcut.action == "summarize":
             from smol_tools.tools.summarize import summarize
 
-            run = summarize(self.engine, text, max_tokens=self.summary_tokens)
+            run = summarize(engine, text, max_tokens=self.summary_tokens)
             options: dict[str, Any] = {"question": None}
         elif shortcut.action == "rewrite":
             from smol_tools.tools.rewrite import rewrite
 
             run = rewrite(
-                self.engine, text, shortcut.style, max_tokens=self.settings.max_tokens,
+                engine, text, shortcut.style, max_tokens=self.settings.max_tokens,
                 extra_styles=self.settings.styles,
             )  # fmt: skip
             options = {"style": shortcut.style}
@@ -446,14 +454,14 @@ class Daemon:
             from smol_tools.tools.agent.loop import Agent
 
             # No one to ask at a shortcut: functions with side effects are refused.
-            agent = Agent(self.engine, self._functions(), allow=None)
+            agent = Agent(engine, self._functions(), allow=None)
             decided = agent.run(text)
             if decided.run is None:  # pragma: no cover - run() always words an answer
                 return ""
             run = decided.run
             calls = [c.as_dict() for c in decided.calls]
             options = {"functions": [], "dry_run": False}
-        log = self._log(shortcut.action, text, options)
+        log = self._log(shortcut.action, text, options, result.adapter)
         job.run = run
         if job.cancelled.is_set():
             run.cancel()
@@ -471,15 +479,15 @@ class Daemon:
             result.ref = log.ref
         return answer
 
-    def _log(self, tool: str, text: str, options: dict[str, Any]) -> Any:
+    def _log(self, tool: str, text: str, options: dict[str, Any], adapter: str = "") -> Any:
         from smol_tools.store import RunLog
 
         def on_error(exc: SmolError) -> None:
             self.say(f"smol: warning: {exc}")
 
         return RunLog(
-            self.store, tool, text, options, model=self.engine.model_name, source="hotkey",
-            on_error=on_error,
+            self.store, tool, text, options, model=self.engine.model_name, adapter=adapter,
+            source="hotkey", on_error=on_error,
         )  # fmt: skip
 
     def _open_app(self, result: JobResult, ref: str | None) -> JobResult:
@@ -509,19 +517,26 @@ def spawn_detached(argv: list[str]) -> None:
 
 
 def warm_up(engine: Engine, shortcuts: list[Shortcut], settings: Settings) -> None:
-    """The first token of each tool the shortcuts use, on a word of text: it pages the
-    weights in and caches each tool's system prompt, so the first press is as fast as the
-    next ones."""
+    """The first token of each tool the shortcuts use, on a word of text and the tool's
+    adapter: it pages the weights in and caches each tool's system prompt, so the first press
+    is as fast as the next ones."""
     from smol_tools.tools.rewrite import rewrite
     from smol_tools.tools.summarize import summarize
 
+    def on_adapter(tool: str) -> Engine:
+        try:
+            return adapter_engine(settings, engine, tool)[0]
+        except SmolError:
+            return engine  # a bad adapter file: the press reports it
+
     runs = []
     if any(s.action == "summarize" for s in shortcuts):
-        runs.append(summarize(engine, "Warm up.", max_tokens=8))
+        runs.append(summarize(on_adapter("summarize"), "Warm up.", max_tokens=8))
     styles = [s.style for s in shortcuts if s.action == "rewrite"]
     if styles:
+        rewriter = on_adapter("rewrite")
         runs.append(
-            rewrite(engine, "Warm up.", styles[0], max_tokens=8, extra_styles=settings.styles)
+            rewrite(rewriter, "Warm up.", styles[0], max_tokens=8, extra_styles=settings.styles)
         )
     for run in runs:
         try:

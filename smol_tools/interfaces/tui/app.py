@@ -35,6 +35,7 @@ from smol_tools.interfaces.tui.terminal import ExitGuard, guarded_driver_class
 if TYPE_CHECKING:
     from textual.driver import Driver
 
+    from smol_tools.engine.adapters import Adapter
     from smol_tools.engine.server import ResidentServer
     from smol_tools.store import Store
 
@@ -125,6 +126,25 @@ class SmolApp(App[None]):
         if self._engine is None:
             self._engine = self._engine_factory()
         return self._engine
+
+    def engine_for(self, tool: str) -> tuple[Engine, Adapter | None]:
+        """The engine `tool` runs on and its adapter: a view with the tool's registered LoRA
+        adapter, or the engine itself and None (see `adapter_engine`). Raises SmolError for
+        an engine that cannot be created or a registered file that is not an adapter."""
+        from smol_tools.engine.adapters import adapter_engine
+
+        return adapter_engine(self.settings, self.engine, tool)
+
+    def adapter_name(self, tool: str) -> str:
+        """The name of the adapter `tool` would run on now, for the status bar ("" for none,
+        or while the engine is not created yet: creating it is the loader's job)."""
+        if self._engine is None:
+            return ""
+        try:
+            _, adapter = self.engine_for(tool)
+        except SmolError:
+            return ""  # a run reports it
+        return adapter.name if adapter is not None else ""
 
     def on_mount(self) -> None:
         # Worker threads hand text to the UI without waiting for it (streaming.pump).

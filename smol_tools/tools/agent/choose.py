@@ -34,6 +34,8 @@ from smol_tools.tools.agent.values import (
 
 _WORD_WEIGHT = 4.0  # log-probability points per shared content word when choosing
 
+CHOOSE_PREFIX = '{"function": "'  # the model's answer so far; each candidate adds 'NAME"'
+
 
 _NAME_SHARE = 0.5  # a request names a function when it has more than this share of its name's words
 
@@ -145,7 +147,8 @@ def _pair_filled(request: str, func: Function) -> bool:
     return len(strong) >= 2
 
 
-def _signature(func: Function) -> str:
+def signature(func: Function) -> str:
+    """A function as the choose prompt lists it: `name(param, ...): description`."""
     params = ", ".join(func.parameters.get("properties", {}))
     return f"{func.name}({params}): {func.description}"
 
@@ -165,12 +168,12 @@ def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decis
         decision.calls.append(Call(best.name, {}))
         return decision
     prompts = load_prompts("agent")
-    listing = "\n".join(_signature(f) for f in functions)
+    listing = "\n".join(signature(f) for f in functions)
     messages: list[Message] = [
         {"role": "system", "content": prompts["choose_system"].format(functions=listing)},
         {"role": "user", "content": request},
     ]
-    scores = engine.score(messages, '{"function": "', [f'{f.name}"' for f in relevant])
+    scores = engine.score(messages, CHOOSE_PREFIX, [f'{f.name}"' for f in relevant])
     # The model's preference, plus the words a request shares with each function: on its own
     # the 135M model often prefers a name it has seen more of (add_days over days_between).
     numbers = request_values(request)[0]

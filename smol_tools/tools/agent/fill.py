@@ -4,6 +4,7 @@ restricted to values that appear in the request where the schema allows."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from smol_tools.engine.base import Engine, Message
@@ -144,6 +145,14 @@ def _mentioned(prop: dict[str, Any], request: str, numbers: list[Any], strings: 
     return True
 
 
+def parameter_lines(func: Function, names: Iterable[str]) -> str:
+    """The fill prompt's parameter list: `name: description` (or its type) per offered name."""
+    props = func.parameters.get("properties", {})
+    return "\n".join(
+        f"{name}: {props[name].get('description', props[name].get('type', ''))}" for name in names
+    )
+
+
 def fill(
     engine: Engine, request: str, func: Function, schema: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -153,13 +162,9 @@ def fill(
     if not schema["properties"]:
         return {}
     prompts = load_prompts("agent")
-    props = func.parameters.get("properties", {})
-    parameters = "\n".join(
-        f"{name}: {props[name].get('description', props[name].get('type', ''))}"
-        for name in schema["properties"]
-    )
     system = prompts["fill_system"].format(
-        name=func.name, description=func.description, parameters=parameters
+        name=func.name, description=func.description,
+        parameters=parameter_lines(func, schema["properties"]),
     )
     messages: list[Message] = [
         {"role": "system", "content": system},

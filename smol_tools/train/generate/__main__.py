@@ -1,4 +1,4 @@
-"""`python -m smol_tools.train.generate summarize|rewrite [--seed N] [--out DIR]`."""
+"""`python -m smol_tools.train.generate summarize|rewrite|agent [--seed N] [--out DIR]`."""
 
 from __future__ import annotations
 

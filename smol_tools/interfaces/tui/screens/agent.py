@@ -115,9 +115,9 @@ class AgentScreen(RunnerScreen):
             if not app.ensure_loaded(lambda: self.stopping):
                 raise Stopped
             registry = self._functions()
-            engine = app.engine
+            engine, adapter = self.tool_engine()
             options = {"functions": list(app.settings.functions)}
-            log = run_log(app, "agent", request, options, engine.model_name)
+            log = run_log(app, "agent", request, options, engine.model_name, adapter)
 
             def on_call(stage: str, call: Call) -> None:
                 if stage == "decided":

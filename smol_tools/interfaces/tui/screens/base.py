@@ -19,6 +19,8 @@ class ToolScreen(Screen[None]):
     """Subclasses set MODE and implement `compose_body`."""
 
     MODE = ""
+    # The tool's runs use its registered LoRA adapter (the status bar names it).
+    USES_ADAPTER = False
 
     @property
     def smol(self) -> SmolApp:
@@ -32,6 +34,20 @@ class ToolScreen(Screen[None]):
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - every tool has one
         yield from ()
+
+    def on_mount(self) -> None:
+        if self.USES_ADAPTER:
+            # again whenever the engine's state changes (loaded, another model picked)
+            self.watch(self.app, "status", self.show_adapter)
+
+    def show_adapter(self, _: object = None) -> None:
+        """Name the adapter this tool would run on now in the status bar."""
+        self.set_adapter(self.smol.adapter_name(self.MODE))
+
+    def set_adapter(self, name: str) -> None:
+        """The adapter the status bar names ("" for none; may be called after it closed)."""
+        for bar in self.query(StatusBar).results(StatusBar):
+            bar.adapter = name
 
     def set_note(self, text: str) -> None:
         """The screen's own part of the status line (may be called after it closed)."""

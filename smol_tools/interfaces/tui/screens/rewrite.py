@@ -108,8 +108,12 @@ class RewriteScreen(RunnerScreen):
     @work(thread=True, group="rewrite")
     def _rewrite(self, text: str, style: str, view: AnswerView) -> None:
         settings = self.smol.settings
-        engine = self.smol.engine
-        log = run_log(self.smol, "rewrite", text, {"style": style}, engine.model_name)
+        try:
+            engine, adapter = self.tool_engine()
+        except SmolError as exc:
+            self.call_ui(self._finished, view, Streamed(error=exc))
+            return
+        log = run_log(self.smol, "rewrite", text, {"style": style}, engine.model_name, adapter)
         try:
             run = rewrite(
                 engine, text, style, max_tokens=settings.max_tokens, extra_styles=settings.styles

@@ -14,11 +14,14 @@ from smol_tools.store import RunLog
 from smol_tools.tools.run import ToolRun
 
 if TYPE_CHECKING:
+    from smol_tools.engine import Engine
     from smol_tools.interfaces.tui.app import SmolApp
     from smol_tools.store import Run
 
 
-def run_log(app: SmolApp, tool: str, text: str, options: dict[str, Any], model: str) -> RunLog:
+def run_log(
+    app: SmolApp, tool: str, text: str, options: dict[str, Any], model: str, adapter: str = ""
+) -> RunLog:
     """One run in `app.store` (source "app"), written from a worker thread; a history that
     fails is one notification, and the run goes on unlogged."""
 
@@ -29,12 +32,17 @@ def run_log(app: SmolApp, tool: str, text: str, options: dict[str, Any], model: 
             if app.is_running:
                 app.notify_error(error)
 
-    return RunLog(app.store, tool, text, options, model=model, source="app", on_error=on_error)
+    return RunLog(
+        app.store, tool, text, options, model=model, adapter=adapter, source="app",
+        on_error=on_error,
+    )  # fmt: skip
 
 
 class RunnerScreen(ToolScreen):
     """Subclasses bind "escape" to "stop" and run their work in a `@work(thread=True)` worker
-    between `begin()` (UI thread) and `end()`."""
+    between `begin()` (UI thread) and `end()`, on the engine `tool_engine()` gives."""
+
+    USES_ADAPTER = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -102,6 +110,15 @@ class RunnerScreen(ToolScreen):
         self._run = None
         self.refresh_bindings()
         self.set_note(note)
+
+    def tool_engine(self) -> tuple[Engine, str]:
+        """The engine this tool runs on (with its registered adapter, if any) and the
+        adapter's name ("" for none), which the status bar then shows. Call from the worker
+        thread; raises SmolError as `SmolApp.engine_for` does."""
+        engine, adapter = self.smol.engine_for(self.MODE)
+        name = adapter.name if adapter is not None else ""
+        self.call_ui(self.set_adapter, name)
+        return engine, name
 
     def stream(
         self,

@@ -176,8 +176,13 @@ class SummarizeScreen(RunnerScreen):
         view: AnswerView,
         show: Callable[[str], AwaitComplete],
     ) -> None:
-        engine = self.smol.engine
-        log = run_log(self.smol, "summarize", text, {"question": question}, engine.model_name)
+        try:
+            engine, adapter = self.tool_engine()
+        except SmolError as exc:
+            self.call_ui(self._finished, view, Streamed(error=exc))
+            return
+        options = {"question": question}
+        log = run_log(self.smol, "summarize", text, options, engine.model_name, adapter)
         try:
             run = summarize(engine, text, question=question, max_tokens=MAX_TOKENS)
         except SmolError as exc:

@@ -8,15 +8,18 @@ from textual.widgets import Static
 
 
 class StatusBar(Static):
-    """One line under every tool: "smollm2-135m ready · 142 tok/s · 310/8192 ctx · <note>".
+    """One line under every tool: "smollm2-135m ready · adapter NAME · 142 tok/s · 310/8192
+    ctx · <note>".
 
-    The engine part comes from the app's reactives; a screen adds its own note ("answering,
-    Esc to stop") with `note`.
+    The engine part comes from the app's reactives; a screen names the LoRA adapter its runs
+    use with `adapter` (nothing is shown for none) and adds its own note ("answering, Esc to
+    stop") with `note`.
     """
 
     def __init__(self) -> None:
         super().__init__(markup=False, id="status")
         self._note = ""
+        self._adapter = ""
 
     def on_mount(self) -> None:
         for name in ("status", "speed", "context"):
@@ -32,7 +35,18 @@ class StatusBar(Static):
         self._note = text
         self._refresh_line()
 
+    @property
+    def adapter(self) -> str:
+        return self._adapter
+
+    @adapter.setter
+    def adapter(self, name: str) -> None:
+        if name != self._adapter:
+            self._adapter = name
+            self._refresh_line()
+
     def _refresh_line(self, _: Any = None) -> None:
         app: Any = self.app
-        parts = [str(app.status), str(app.speed), str(app.context), self._note]
+        adapter = f"adapter {self._adapter}" if self._adapter else ""
+        parts = [str(app.status), adapter, str(app.speed), str(app.context), self._note]
         self.update(" · ".join(p for p in parts if p))
