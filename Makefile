@@ -101,7 +101,7 @@ adapters: setup
 		--output assets/adapters --eval-limit 80
 	$(BIN)/smol finetune rewrite --examples 480 --name smollm2-135m-rewrite \
 		--output assets/adapters --eval-limit 80
-	$(BIN)/smol finetune agent --examples 600 --name smollm2-135m-agent --output assets/adapters
+	$(BIN)/smol finetune agent --examples 360 --name smollm2-135m-agent --output assets/adapters
 
 # Base model vs shipped adapter on each tool's eval items (greedy: the same numbers every run)
 eval: setup $(BFCL)

@@ -209,12 +209,12 @@ def test_eval_summarize_end_to_end_writes_json_and_markdown(tmp_path):
     out = tmp_path / "out" / "summarize.json"
     done = smol(
         "eval", "summarize", "--items", str(items), "--limit", "2", "--output", str(out),
-        "--no-server",
+        "--no-server", "--no-adapter",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode()
     stdout = done.stdout.decode()
     assert "key-fact recall" in stdout and f"results: {out}" in stdout
-    results = json.loads(out.read_text())
+    [results] = json.loads(out.read_text())["runs"]
     assert results["n"] == 2 and results["temperature"] == 0.0
     assert results["model"] == "smollm2-135m" and results["adapter"] is None
     assert [i["kind"] for i in results["items"]] == ["summary", "question"]
@@ -222,3 +222,23 @@ def test_eval_summarize_end_to_end_writes_json_and_markdown(tmp_path):
     assert set(results["metrics"]) >= {"key_fact_recall", "rouge_l", "question_accuracy"}
     md = out.with_suffix(".md").read_text()
     assert md.startswith("# smol eval summarize") and "| key-fact recall |" in md
+
+
+@needs_model
+def test_eval_compares_the_base_and_an_adapter_on_the_same_items(tmp_path):
+    from test_adapters import make_lora
+
+    adapter = make_lora(tmp_path / "noisy.gguf", 5)
+    items = write_jsonl(tmp_path / "items.jsonl", REWRITE_ITEMS)
+    out = tmp_path / "rewrite.json"
+    done = smol(
+        "eval", "rewrite", "--items", str(items), "--output", str(out), "--no-server",
+        "--adapter", str(adapter), "--max-tokens", "40",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    base, tuned = json.loads(out.read_text())["runs"]
+    assert (base["adapter"], tuned["adapter"]) == (None, "noisy")
+    assert [i["index"] for i in base["items"]] == [i["index"] for i in tuned["items"]] == [0, 1]
+    assert [i["output"] for i in base["items"]] != [i["output"] for i in tuned["items"]]
+    header = next(line for line in done.stdout.decode().splitlines() if "metric" in line)
+    assert "base" in header and "noisy" in header

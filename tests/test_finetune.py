@@ -22,7 +22,14 @@ pytest.importorskip("trl")
 pytest.importorskip("gguf")
 
 from smol_tools.train import export  # noqa: E402
-from smol_tools.train.finetune import Hyper, Plan, Run, finetune, load_base  # noqa: E402
+from smol_tools.train.finetune import (  # noqa: E402
+    SPENT_FILE,
+    Hyper,
+    Plan,
+    Run,
+    finetune,
+    load_base,
+)
 
 pytestmark = [needs_model, pytest.mark.model]
 
@@ -190,6 +197,8 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(base, cache, tmp_pa
     )  # fmt: skip
     assert any("resuming from" in line and "checkpoint-1" in line for line in said)
     assert steps == [2, 3] and run.stats["resumed_from"] == "checkpoint-1"
+    [spent] = (tmp_path / "work").glob(f"*/checkpoint-1/{SPENT_FILE}")
+    assert run.stats["train_seconds"] > json.loads(spent.read_text())["train_seconds"] > 0
 
 
 def test_a_hub_style_model_folder_trains_through_the_non_gguf_path(base, cache, tmp_path):

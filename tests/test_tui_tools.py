@@ -25,6 +25,8 @@ from smol_tools.tools.rewrite import rewrite, styles
 SIZE = (80, 24)
 SLOW = 0.05  # seconds per fake chunk: slow enough to press Esc mid-answer
 LONG = " ".join(f"word{i}" for i in range(200))
+# A summary is shown a sentence at a time (each is checked against the text before it shows)
+SENTENCES = " ".join(["Alpha beta gamma delta epsilon zeta eta theta iota kappa."] * 3)
 
 TEXT = (
     "The city council met on Tuesday to discuss the new bike lanes. After two hours of debate, "
@@ -180,7 +182,7 @@ def test_empty_text_is_an_error_not_a_run(settings) -> None:
 
 
 def test_escape_stops_the_summary_and_the_run_is_saved_as_stopped(settings, store) -> None:
-    engine = FakeEngine([LONG], delay=SLOW)
+    engine = FakeEngine([SENTENCES], delay=SLOW)
 
     async def scenario() -> None:
         app = tool_app("summarize", settings, engine, store=store)
@@ -188,16 +190,16 @@ def test_escape_stops_the_summary_and_the_run_is_saved_as_stopped(settings, stor
             screen = app.screen
             screen.text_box.load_text(TEXT)
             await pilot.press("ctrl+s")
-            await until(pilot, lambda: "word3" in screen.summary.text)
+            await until(pilot, lambda: "kappa" in screen.summary.text)
             assert screen.busy
             await pilot.press("escape")
             await until(pilot, lambda: not screen.busy)
             assert screen.summary.stopped
-            assert 0 < len(screen.summary.text) < len(LONG)
+            assert 0 < len(screen.summary.text) < len(SENTENCES)
 
     asyncio.run(scenario())
     (run,) = saved(store).runs()
-    assert run.status == "stopped" and LONG.startswith(run.output) and run.output
+    assert run.status == "stopped" and SENTENCES.startswith(run.output) and run.output
 
 
 def test_reopen_puts_the_text_and_question_back(settings, store) -> None:

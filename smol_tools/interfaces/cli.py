@@ -827,10 +827,12 @@ def cmd_adapters(args: argparse.Namespace) -> int:
             f" tool) in {user_adapters_dir(settings)}"
         )
         return 0
-    print(f"{'NAME':<20}{'TOOL':<11}{'SIZE':>9}  {'BASE MODEL':<24} PATH")
+    wide = max(20, *(len(a.name) + 2 for a in adapters))
+    print(f"{'NAME':<{wide}}{'TOOL':<11}{'SIZE':>9}  {'BASE MODEL':<24} PATH")
     for a in adapters:
         size = f"{a.size / 1e6:.1f} MB"
-        print(f"{a.name:<20}{a.tool or '-':<11}{size:>9}  {a.base_model or '-':<24} {a.path}")
+        base = a.base_model or "-"
+        print(f"{a.name:<{wide}}{a.tool or '-':<11}{size:>9}  {base:<24} {a.path}")
     return 0
 
 

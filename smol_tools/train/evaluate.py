@@ -48,7 +48,7 @@ METRICS: dict[str, dict[str, Metric]] = {
     "summarize": {
         "key_fact_recall": Metric("key-fact recall"),
         "unsupported_number_rate": Metric("outputs with unsupported numbers", False),
-        "model_unsupported_rate": Metric("...before the check against the source", False),
+        "model_unsupported_rate": Metric("model's own, before the check vs source", False),
         "unsupported_numbers": Metric("unsupported numbers, total", False, share=False),
         "length_compliance": Metric("summaries <= 0.6 x source"),
         "rouge_l": Metric("ROUGE-L F1 vs reference"),

@@ -47,6 +47,7 @@ from smol_tools.train.data import set_path, validate_file
 TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 TRAIN_EXTRA = "pip install -e '.[train]' (torch, transformers, trl, peft, gguf)"
 Report = Callable[[str], None]
+SPENT_FILE = "smol_train_seconds.json"  # in each checkpoint: training time up to it
 
 
 @dataclass(frozen=True)
@@ -104,14 +105,18 @@ class Run:
 
 
 def need_train_extra() -> None:
-    """A one-line error, not an ImportError, when the fine-tune libraries are missing."""
+    """A one-line error, not an ImportError, when the fine-tune libraries are missing; their
+    own progress bars off (ours shows the steps)."""
     try:
+        import datasets
         import peft  # noqa: F401
         import torch  # noqa: F401
-        import transformers  # noqa: F401
+        import transformers
         import trl  # noqa: F401
     except ImportError as exc:
         raise UsageError(f"fine-tuning needs {exc.name}", hint=TRAIN_EXTRA) from None
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
 
 
 def local_gguf(settings: Settings, spec: str) -> Path | None:
@@ -257,7 +262,22 @@ def progress_callback(run: Run) -> Any:
             eta = per_step * (state.max_steps - state.global_step)
             run.progress(state.global_step, state.max_steps, {"loss": self.loss, "eta_s": eta})
 
+        def on_save(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+            # training time so far, carried over to the card of a resumed run
+            spent = run.stats.get("earlier_seconds", 0.0) + time.monotonic() - self.clock
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if folder.is_dir():
+                (folder / SPENT_FILE).write_text(json.dumps({"train_seconds": round(spent, 1)}))
+
     return Progress()
+
+
+def earlier_seconds(checkpoint: str | None) -> float:
+    """Training seconds spent before `checkpoint` (0 without one, or from an older run)."""
+    try:
+        return float(json.loads((Path(checkpoint or "") / SPENT_FILE).read_text())["train_seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
 
 
 def planned_steps(run: Run) -> int:
@@ -328,8 +348,9 @@ def train_lora(run: Run, settings: Settings) -> None:
     )
     trainer.remove_callback(PrinterCallback)  # our progress bar shows the loss instead
     trainer.add_callback(progress_callback(run))
+    run.stats["earlier_seconds"] = earlier_seconds(last)
     started = time.monotonic()
-    result = trainer.train(resume_from_checkpoint=last)
+    trainer.train(resume_from_checkpoint=last)
     run.model = trainer.model
     dataset: Any = trainer.train_dataset
     tokens = sum(len(row["input_ids"]) for row in dataset)
@@ -339,10 +360,10 @@ def train_lora(run: Run, settings: Settings) -> None:
         "steps": trainer.state.global_step,
         "epochs": round(float(trainer.state.epoch or 0), 3),
         "tokens_per_epoch": tokens,
-        "train_seconds": round(time.monotonic() - started, 1),
+        "train_seconds": round(run.stats["earlier_seconds"] + time.monotonic() - started, 1),
         "first_loss": round(losses[0], 4) if losses else None,
         "final_loss": round(sum(losses[-5:]) / len(losses[-5:]), 4) if losses else None,
-        "train_loss": round(float(result.training_loss), 4),
+        "train_loss": round(sum(losses) / len(losses), 4) if losses else None,
         "device": "cuda" if cuda else f"cpu ({torch.get_num_threads()} threads)",
         "resumed_from": Path(last).name if last else None,
     }

@@ -63,9 +63,10 @@ def markdown_table(runs: Sequence[Run]) -> str:
 
 
 def write_json(runs: Sequence[Run], path: Path) -> Path:
-    """One run as its results object; several as {"runs": [...]}. Parent folders are made."""
+    """{"runs": [...]}, base first (one run or several: the same shape). Parent folders are
+    made."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data: Any = runs[0] if len(runs) == 1 else {"runs": list(runs)}
+    data: Any = {"runs": list(runs)}
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
@@ -82,7 +83,7 @@ def write_chart(runs: Sequence[Run], path: Path) -> Path | None:
     specs = {n: s for n, s in METRICS[runs[0]["tool"]].items() if s.share}
     names = list(specs)
     height = 0.8 / len(runs)
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(names) * len(runs) + 1.6))
+    fig, ax = plt.subplots(figsize=(11, 0.45 * len(names) * len(runs) + 1.6))
     for k, run in enumerate(runs):
         values = [run["metrics"][n]["value"] for n in names]
         ys = [i + k * height for i in range(len(names))]
@@ -96,7 +97,8 @@ def write_chart(runs: Sequence[Run], path: Path) -> Path | None:
     ax.xaxis.set_major_formatter("{x:.0f}%")
     first = runs[0]
     fig.suptitle(f"smol eval {first['tool']}: {first['model']}, {first['n']} items", fontsize=11)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.subplots_adjust(top=0.85)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(runs), frameon=False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
