@@ -71,3 +71,15 @@ async def until(pilot, condition, timeout: float = 15.0) -> None:
     while not condition():
         assert loop.time() < deadline, "timed out waiting for the app"
         await pilot.pause(0.02)
+
+
+@pytest.fixture
+def no_shipped_adapters(monkeypatch, tmp_path):
+    """The project's shipped adapters (assets/adapters/) out of sight: only what a test
+    registers in its SMOL_TOOLS_HOME counts."""
+    from smol_tools.engine import adapters
+
+    empty = tmp_path / "no-shipped-adapters"
+    empty.mkdir()
+    monkeypatch.setattr(adapters, "PROJECT_ADAPTERS_DIR", empty)
+    return empty

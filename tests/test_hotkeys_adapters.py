@@ -17,6 +17,8 @@ from smol_tools.interfaces.hotkeys.actions import Shortcut
 from smol_tools.interfaces.hotkeys.daemon import warm_up
 from smol_tools.store import Store
 
+pytestmark = pytest.mark.usefixtures("no_shipped_adapters")  # only what a test registers
+
 AGENT = Shortcut("<ctrl>+<alt>+a", "agent", output="clipboard")
 SHORTCUTS = {"summarize": SUMMARIZE, "rewrite": CONCISE, "agent": AGENT}
 

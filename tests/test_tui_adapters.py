@@ -23,6 +23,8 @@ from smol_tools.interfaces.tui.app import SmolApp
 from smol_tools.interfaces.tui.widgets.answer import AnswerView
 from smol_tools.store import Store
 
+pytestmark = pytest.mark.usefixtures("no_shipped_adapters")  # only what a test registers
+
 SIZE = (80, 24)
 TEXT = (
     "The city council met on Tuesday to discuss the new bike lanes. After two hours of debate, "
