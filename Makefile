@@ -6,7 +6,7 @@
 #   make eval-agent  the agent on BFCL and its own request sets -> bench/agent_eval*.json
 #   make finetune TOOL=summarize  train a LoRA adapter for a tool and register it (ARGS=... more)
 #   make adapters    retrain the shipped adapters in assets/adapters/ (about 25 min each, CPU)
-#   make eval        base vs shipped adapter for every tool -> bench/eval/ (tables, JSON, charts)
+#   make eval        base vs shipped adapter for every tool -> bench/eval/ (git-ignored)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin

@@ -137,7 +137,9 @@ def test_bad_config_exits_2(tmp_path):
 def test_ctrl_c_mid_stream_exits_130_and_keeps_partial_output(tmp_path):
     long_text = " ".join([TEXT] * 6)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smol_tools", "rewrite", "-s", "friendly", "--max-tokens", "2000"],
+        # the base model: its friendly rewrite of a long text streams long enough to interrupt
+        [sys.executable, "-m", "smol_tools", "rewrite", "-s", "friendly", "--max-tokens", "2000",
+         "--no-adapter"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     proc.stdin.write(long_text.encode())

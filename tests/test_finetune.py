@@ -197,8 +197,8 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(base, cache, tmp_pa
     )  # fmt: skip
     assert any("resuming from" in line and "checkpoint-1" in line for line in said)
     assert steps == [2, 3] and run.stats["resumed_from"] == "checkpoint-1"
-    [spent] = (tmp_path / "work").glob(f"*/checkpoint-1/{SPENT_FILE}")
-    assert run.stats["train_seconds"] > json.loads(spent.read_text())["train_seconds"] > 0
+    assert run.stats["train_seconds"] > run.stats["seconds_before_resume"] > 0
+    assert list((tmp_path / "work").glob(f"*/checkpoint-3/{SPENT_FILE}"))
 
 
 def test_a_hub_style_model_folder_trains_through_the_non_gguf_path(base, cache, tmp_path):

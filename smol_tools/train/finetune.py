@@ -366,6 +366,7 @@ def train_lora(run: Run, settings: Settings) -> None:
         "train_loss": round(sum(losses) / len(losses), 4) if losses else None,
         "device": "cuda" if cuda else f"cpu ({torch.get_num_threads()} threads)",
         "resumed_from": Path(last).name if last else None,
+        "seconds_before_resume": run.stats["earlier_seconds"],
     }
 
 
