@@ -83,3 +83,11 @@ def no_shipped_adapters(monkeypatch, tmp_path):
     empty.mkdir()
     monkeypatch.setattr(adapters, "PROJECT_ADAPTERS_DIR", empty)
     return empty
+
+
+def default_sigint() -> None:
+    """`preexec_fn` for a child that a test stops with SIGINT (Ctrl-C): a test run started in
+    the background of a shell (`cmd &`) ignores SIGINT, and its children would inherit that."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

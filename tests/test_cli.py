@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MODEL_PATH, needs_model
+from conftest import MODEL_PATH, default_sigint, needs_model
 
 TEXT = (
     "The city council met on Tuesday to discuss the new budget for 2025. The mayor proposed "
@@ -141,6 +141,7 @@ def test_ctrl_c_mid_stream_exits_130_and_keeps_partial_output(tmp_path):
         [sys.executable, "-m", "smol_tools", "rewrite", "-s", "friendly", "--max-tokens", "2000",
          "--no-adapter"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=default_sigint,
     )
     proc.stdin.write(long_text.encode())
     proc.stdin.close()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MODEL_PATH, REPO_ROOT
+from conftest import MODEL_PATH, REPO_ROOT, default_sigint
 
 from smol_tools.interfaces.hotkeys.owner import encode
 
@@ -199,6 +199,7 @@ class Daemon:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "smol_tools", "hotkeys", "--max-tokens", "32"],
                 env=self.env, stdout=subprocess.DEVNULL, stderr=err, cwd=REPO_ROOT,
+                preexec_fn=default_sigint,
             )  # fmt: skip
         until(lambda: "hotkeys ready" in self.output() or self.proc.poll() is not None, 60)
         assert self.proc.poll() is None, self.output()
