@@ -107,6 +107,9 @@ def test_a_hosted_server_counts_its_requests_on_the_owners_idle_release(monkeypa
     try:
         client = ServerEngine(load_settings())
         assert client.chat([{"role": "user", "content": "hi"}]).text()
+        deadline = time.monotonic() + 5  # the server ends its use after the reply is sent
+        while uses[-1:] != ["end"] and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert uses[-2:] == ["begin", "end"]
     finally:
         server.stop()
