@@ -205,6 +205,9 @@ def test_ctrl_q_while_answering_exits_promptly(settings: Settings) -> None:
             await send(pilot, "long one")
             await until(pilot, lambda: len(views(app)) == 2 and views(app)[1].text != "")
             await pilot.press("ctrl+q")
+            # The quit waits for the stopped answer to save, then exits: not before the press
+            # returns (leaving the pilot's block early would end the app without a code).
+            await until(pilot, lambda: app.return_code is not None, timeout=5)
         return app
 
     app = asyncio.run(asyncio.wait_for(scenario(), timeout=10))

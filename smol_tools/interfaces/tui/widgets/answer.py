@@ -8,7 +8,7 @@ from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.widgets import Markdown, TextArea
 
-from smol_tools.interfaces.tui.widgets.message import TitledText
+from smol_tools.interfaces.tui.widgets.message import TitledText, append_markdown
 
 
 class AnswerView(TitledText):
@@ -35,7 +35,7 @@ class AnswerView(TitledText):
     def append(self, delta: str) -> AwaitComplete:
         """Add streamed text; await the result to be sure it is on screen."""
         self._text += delta
-        return self._body.append(delta)
+        return append_markdown(self._body, delta)
 
     def reset(self, title: str | None = None, text: str = "") -> None:
         """Start over (a new run into the same place)."""
