@@ -26,32 +26,73 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from smol_tools.tools.agent.registry import Registry, function
-from smol_tools.tools.agent.values import _parse_date
+from smol_tools.tools.agent.values import parse_date
 
 # -- time and date ----------------------------------------------------------------------------
 _LOCAL = {"", "local", "here", "now", "my time", "local time"}
 _ZONE_ALIASES = {
-    "utc": "UTC", "gmt": "UTC", "z": "UTC",
-    "est": "America/New_York", "edt": "America/New_York", "eastern": "America/New_York",
-    "cst": "America/Chicago", "cdt": "America/Chicago", "central": "America/Chicago",
-    "mst": "America/Denver", "mdt": "America/Denver", "mountain": "America/Denver",
-    "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles", "pacific": "America/Los_Angeles",
-    "bst": "Europe/London", "cet": "Europe/Paris", "cest": "Europe/Paris",
-    "ist": "Asia/Kolkata", "jst": "Asia/Tokyo", "aest": "Australia/Sydney",
+    "utc": "UTC",
+    "gmt": "UTC",
+    "z": "UTC",
+    "est": "America/New_York",
+    "edt": "America/New_York",
+    "eastern": "America/New_York",
+    "cst": "America/Chicago",
+    "cdt": "America/Chicago",
+    "central": "America/Chicago",
+    "mst": "America/Denver",
+    "mdt": "America/Denver",
+    "mountain": "America/Denver",
+    "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles",
+    "pacific": "America/Los_Angeles",
+    "bst": "Europe/London",
+    "cet": "Europe/Paris",
+    "cest": "Europe/Paris",
+    "ist": "Asia/Kolkata",
+    "jst": "Asia/Tokyo",
+    "aest": "Australia/Sydney",
     # cities that are not the name of their zone
-    "san francisco": "America/Los_Angeles", "seattle": "America/Los_Angeles",
-    "washington": "America/New_York", "boston": "America/New_York",
-    "miami": "America/New_York", "atlanta": "America/New_York", "dallas": "America/Chicago",
-    "houston": "America/Chicago", "montreal": "America/Toronto", "beijing": "Asia/Shanghai",
-    "delhi": "Asia/Kolkata", "new delhi": "Asia/Kolkata", "mumbai": "Asia/Kolkata",
-    "bangalore": "Asia/Kolkata", "osaka": "Asia/Tokyo", "kyoto": "Asia/Tokyo",
-    "geneva": "Europe/Zurich", "munich": "Europe/Berlin", "frankfurt": "Europe/Berlin",
-    "hamburg": "Europe/Berlin", "barcelona": "Europe/Madrid", "milan": "Europe/Rome",
-    "florence": "Europe/Rome", "venice": "Europe/Rome", "manchester": "Europe/London",
-    "edinburgh": "Europe/London", "abu dhabi": "Asia/Dubai", "hong kong": "Asia/Hong_Kong",
+    "san francisco": "America/Los_Angeles",
+    "seattle": "America/Los_Angeles",
+    "washington": "America/New_York",
+    "boston": "America/New_York",
+    "miami": "America/New_York",
+    "atlanta": "America/New_York",
+    "dallas": "America/Chicago",
+    "houston": "America/Chicago",
+    "montreal": "America/Toronto",
+    "beijing": "Asia/Shanghai",
+    "delhi": "Asia/Kolkata",
+    "new delhi": "Asia/Kolkata",
+    "mumbai": "Asia/Kolkata",
+    "bangalore": "Asia/Kolkata",
+    "osaka": "Asia/Tokyo",
+    "kyoto": "Asia/Tokyo",
+    "geneva": "Europe/Zurich",
+    "munich": "Europe/Berlin",
+    "frankfurt": "Europe/Berlin",
+    "hamburg": "Europe/Berlin",
+    "barcelona": "Europe/Madrid",
+    "milan": "Europe/Rome",
+    "florence": "Europe/Rome",
+    "venice": "Europe/Rome",
+    "manchester": "Europe/London",
+    "edinburgh": "Europe/London",
+    "abu dhabi": "Asia/Dubai",
+    "hong kong": "Asia/Hong_Kong",
 }
-_AREAS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe",
-          "Indian", "Pacific")
+_AREAS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
 
 
 @functools.cache
@@ -74,8 +115,10 @@ def _zone(timezone: str) -> dt.tzinfo | None:
         return None
     names = _zone_names()
     name = (  # abbreviations first: "EST" means New York's time, not a fixed UTC-5
-        _ZONE_ALIASES.get(key) or names.get(timezone.strip().lower())
-        or names.get(key.replace(" ", "_")) or names.get(key)
+        _ZONE_ALIASES.get(key)
+        or names.get(timezone.strip().lower())
+        or names.get(key.replace(" ", "_"))
+        or names.get(key)
     )
     if name is None:
         raise ValueError(
@@ -124,7 +167,7 @@ def _date(value: str, what: str) -> dt.date:
     relative = {"today": 0, "now": 0, "tomorrow": 1, "yesterday": -1}
     if text in relative:
         return today + dt.timedelta(days=relative[text])
-    date = _parse_date(text)
+    date = parse_date(text)
     if date is None:
         raise ValueError(f"{what} must be 'today' or a date like 2025-03-01, got {value!r}")
     return date
@@ -159,26 +202,50 @@ def days_between(from_date: str, to_date: str) -> dict[str, Any]:
 _MAX_EXPRESSION = 300
 _MAX_INT_BITS = 4000  # about 1200 decimal digits: anything bigger is refused, not computed
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
 _UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
-    ast.UAdd: operator.pos, ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+    ast.USub: operator.neg,
 }
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "tan": math.tan, "log": math.log,
-    "ln": math.log, "log10": math.log10, "log2": math.log2, "exp": math.exp, "abs": abs,
-    "round": lambda x, digits=0: round(x, _digits(digits)), "min": min, "max": max,
-    "floor": math.floor, "ceil": math.ceil,
+    "sqrt": math.sqrt,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "log": math.log,
+    "ln": math.log,
+    "log10": math.log10,
+    "log2": math.log2,
+    "exp": math.exp,
+    "abs": abs,
+    "round": lambda x, digits=0: round(x, _digits(digits)),
+    "min": min,
+    "max": max,
+    "floor": math.floor,
+    "ceil": math.ceil,
 }
 _CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
 _WORDS = [  # spoken arithmetic -> symbols, applied in order
-    (r"\bsquare root of\b", "sqrt "), (r"\bto the power of\b", "**"),
-    (r"\bmultiplied by\b", "*"), (r"\bdivided by\b", "/"), (r"\btimes\b", "*"),
-    (r"\bplus\b", "+"), (r"\bminus\b", "-"), (r"\bmod(?:ulo)?\b", "%"),
-    (r"\bsquared\b", "**2"), (r"\bcubed\b", "**3"),
-    (r"(?<=[\d)])\s*[x×]\s*(?=[\d(])", "*"), ("÷", "/"), (r"\^", "**"),
+    (r"\bsquare root of\b", "sqrt "),
+    (r"\bto the power of\b", "**"),
+    (r"\bmultiplied by\b", "*"),
+    (r"\bdivided by\b", "/"),
+    (r"\btimes\b", "*"),
+    (r"\bplus\b", "+"),
+    (r"\bminus\b", "-"),
+    (r"\bmod(?:ulo)?\b", "%"),
+    (r"\bsquared\b", "**2"),
+    (r"\bcubed\b", "**3"),
+    (r"(?<=[\d)])\s*[x×]\s*(?=[\d(])", "*"),
+    ("÷", "/"),
+    (r"\^", "**"),
 ]
 _NUM = r"\d+(?:\.\d+)?|\.\d+"
 
@@ -309,8 +376,7 @@ _add("volume", 0.001, "ml", "milliliter", "millilitre")
 _add("volume", 3.785411784, "gal", "gallon")
 _add("volume", 0.2365882365, "cup")
 _add("speed", 1.0, "m/s", "mps", "meters per second", "metres per second")
-_add("speed", 1 / 3.6, "km/h", "kmh", "kph", "km/hr", "kilometers per hour",
-     "kilometres per hour")
+_add("speed", 1 / 3.6, "km/h", "kmh", "kph", "km/hr", "kilometers per hour", "kilometres per hour")
 _add("speed", 0.44704, "mph", "mi/h", "miles per hour")
 _add("time", 1.0, "s", "sec", "second")
 _add("time", 60.0, "min", "minute")
@@ -318,9 +384,15 @@ _add("time", 3600.0, "h", "hr", "hour")
 _add("time", 86400.0, "d", "day")
 _add("time", 604800.0, "week", "wk")
 _TEMPERATURES = {
-    "c": "C", "°c": "C", "celsius": "C", "centigrade": "C",
-    "f": "F", "°f": "F", "fahrenheit": "F",
-    "k": "K", "kelvin": "K",
+    "c": "C",
+    "°c": "C",
+    "celsius": "C",
+    "centigrade": "C",
+    "f": "F",
+    "°f": "F",
+    "fahrenheit": "F",
+    "k": "K",
+    "kelvin": "K",
 }
 
 
@@ -350,7 +422,8 @@ def _unit(name: str) -> tuple[str, Any]:
     candidates = [text, text.replace(" ", "")]
     for suffix in ("es", "s"):  # plurals: miles, inches, hours
         candidates += [
-            c[: -len(suffix)] for c in candidates[:2]
+            c[: -len(suffix)]
+            for c in candidates[:2]
             if c.endswith(suffix) and len(c) - len(suffix) >= 2  # "ms" is not meters
         ]
     for candidate in candidates:
@@ -379,9 +452,7 @@ def convert_units(value: float, from_unit: Unit, to_unit: Unit) -> dict[str, Any
     """
     (kind, source), (target_kind, target) = _unit(from_unit), _unit(to_unit)
     if kind != target_kind:
-        raise ValueError(
-            f"cannot convert {from_unit!r} ({kind}) to {to_unit!r} ({target_kind})"
-        )
+        raise ValueError(f"cannot convert {from_unit!r} ({kind}) to {to_unit!r} ({target_kind})")
     if kind == "temperature":
         result = _from_kelvin(_to_kelvin(value, source), target)
     else:
@@ -463,13 +534,33 @@ GEOCODING_URL = "https://geocoding-api.open-meteo.com/v1/search"
 FORECAST_URL = "https://api.open-meteo.com/v1/forecast"
 CURRENCY_URL = "https://api.frankfurter.app/latest"
 _WEATHER_CODES = {
-    0: "clear sky", 1: "mainly clear", 2: "partly cloudy", 3: "overcast", 45: "fog",
-    48: "depositing rime fog", 51: "light drizzle", 53: "drizzle", 55: "dense drizzle",
-    56: "freezing drizzle", 57: "dense freezing drizzle", 61: "light rain", 63: "rain",
-    65: "heavy rain", 66: "freezing rain", 67: "heavy freezing rain", 71: "light snow",
-    73: "snow", 75: "heavy snow", 77: "snow grains", 80: "light rain showers",
-    81: "rain showers", 82: "violent rain showers", 85: "snow showers",
-    86: "heavy snow showers", 95: "thunderstorm", 96: "thunderstorm with hail",
+    0: "clear sky",
+    1: "mainly clear",
+    2: "partly cloudy",
+    3: "overcast",
+    45: "fog",
+    48: "depositing rime fog",
+    51: "light drizzle",
+    53: "drizzle",
+    55: "dense drizzle",
+    56: "freezing drizzle",
+    57: "dense freezing drizzle",
+    61: "light rain",
+    63: "rain",
+    65: "heavy rain",
+    66: "freezing rain",
+    67: "heavy freezing rain",
+    71: "light snow",
+    73: "snow",
+    75: "heavy snow",
+    77: "snow grains",
+    80: "light rain showers",
+    81: "rain showers",
+    82: "violent rain showers",
+    85: "snow showers",
+    86: "heavy snow showers",
+    95: "thunderstorm",
+    96: "thunderstorm with hail",
     99: "thunderstorm with heavy hail",
 }
 
@@ -513,11 +604,14 @@ def get_weather(city: str) -> dict[str, Any]:
     if not places:
         raise ValueError(f"no place named {city!r} was found")
     place = places[0]
-    forecast = _get_json(FORECAST_URL, {
-        "latitude": place["latitude"],
-        "longitude": place["longitude"],
-        "current": "temperature_2m,wind_speed_10m,weather_code",
-    })
+    forecast = _get_json(
+        FORECAST_URL,
+        {
+            "latitude": place["latitude"],
+            "longitude": place["longitude"],
+            "current": "temperature_2m,wind_speed_10m,weather_code",
+        },
+    )
     current = forecast.get("current", {}) if isinstance(forecast, dict) else {}
     units = forecast.get("current_units", {}) if isinstance(forecast, dict) else {}
     code = current.get("weather_code")
@@ -533,20 +627,69 @@ def get_weather(city: str) -> dict[str, Any]:
 
 
 _CURRENCY_NAMES = {
-    "dollar": "USD", "dollars": "USD", "usd": "USD", "$": "USD", "us dollars": "USD",
-    "euro": "EUR", "euros": "EUR", "€": "EUR", "pound": "GBP", "pounds": "GBP", "£": "GBP",
-    "franc": "CHF", "francs": "CHF", "swiss francs": "CHF", "yen": "JPY", "¥": "JPY",
-    "yuan": "CNY", "rupee": "INR", "rupees": "INR",
-    "canadian dollar": "CAD", "canadian dollars": "CAD", "australian dollar": "AUD",
-    "australian dollars": "AUD", "british pound": "GBP", "british pounds": "GBP",
-    "swiss franc": "CHF", "japanese yen": "JPY", "chinese yuan": "CNY", "indian rupees": "INR",
-    "mexican pesos": "MXN", "pesos": "MXN", "won": "KRW", "kronor": "SEK", "zloty": "PLN",
+    "dollar": "USD",
+    "dollars": "USD",
+    "usd": "USD",
+    "$": "USD",
+    "us dollars": "USD",
+    "euro": "EUR",
+    "euros": "EUR",
+    "€": "EUR",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "£": "GBP",
+    "franc": "CHF",
+    "francs": "CHF",
+    "swiss francs": "CHF",
+    "yen": "JPY",
+    "¥": "JPY",
+    "yuan": "CNY",
+    "rupee": "INR",
+    "rupees": "INR",
+    "canadian dollar": "CAD",
+    "canadian dollars": "CAD",
+    "australian dollar": "AUD",
+    "australian dollars": "AUD",
+    "british pound": "GBP",
+    "british pounds": "GBP",
+    "swiss franc": "CHF",
+    "japanese yen": "JPY",
+    "chinese yuan": "CNY",
+    "indian rupees": "INR",
+    "mexican pesos": "MXN",
+    "pesos": "MXN",
+    "won": "KRW",
+    "kronor": "SEK",
+    "zloty": "PLN",
 }
 
 
 _CURRENCY_CODES = (
-    "USD", "EUR", "GBP", "CHF", "JPY", "CNY", "INR", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK",
-    "PLN", "CZK", "HUF", "MXN", "BRL", "ZAR", "KRW", "SGD", "HKD", "TRY", "ILS", "THB",
+    "USD",
+    "EUR",
+    "GBP",
+    "CHF",
+    "JPY",
+    "CNY",
+    "INR",
+    "CAD",
+    "AUD",
+    "NZD",
+    "SEK",
+    "NOK",
+    "DKK",
+    "PLN",
+    "CZK",
+    "HUF",
+    "MXN",
+    "BRL",
+    "ZAR",
+    "KRW",
+    "SGD",
+    "HKD",
+    "TRY",
+    "ILS",
+    "THB",
 )
 if TYPE_CHECKING:
     Currency = str
@@ -588,8 +731,19 @@ def convert_currency(
 
 
 BUILTINS: tuple[Callable[..., Any], ...] = (
-    get_current_time, get_current_date, add_days, days_between, calculate, convert_units,
-    random_number, roll_dice, flip_coin, random_choice, open_url, get_weather, convert_currency,
+    get_current_time,
+    get_current_date,
+    add_days,
+    days_between,
+    calculate,
+    convert_units,
+    random_number,
+    roll_dice,
+    flip_coin,
+    random_choice,
+    open_url,
+    get_weather,
+    convert_currency,
 )
 
 

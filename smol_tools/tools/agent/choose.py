@@ -11,25 +11,25 @@ from typing import Any
 from smol_tools.engine.base import Engine, Message
 from smol_tools.prompts import load_prompts
 from smol_tools.tools.agent.params import (
-    _END_NAMES,
-    _SHAPES,
-    _START_NAMES,
-    _counted,
-    _described,
-    _implied,
-    _item_kind,
-    _kind,
-    _placed,
-    _value_strings,
+    END_NAMES,
+    SHAPES,
+    START_NAMES,
+    counted,
+    described_in,
+    implied_by,
+    item_kind,
+    kind_of,
+    places_in,
+    value_strings,
 )
 from smol_tools.tools.agent.registry import Function
 from smol_tools.tools.agent.values import (
-    _GENERIC,
-    _enumeration,
-    _mentioned_enum,
-    _proper,
-    _words,
+    GENERIC,
+    enumeration,
+    mentioned_enum,
+    proper_in,
     request_values,
+    words_of,
 )
 
 _WORD_WEIGHT = 4.0  # log-probability points per shared content word when choosing
@@ -68,7 +68,7 @@ def _doc_words(func: Function, *, params: bool = True) -> set[str]:
     for name, prop in func.parameters.get("properties", {}).items() if params else ():
         parts += [name.replace("_", " "), str(prop.get("description", ""))]
         parts += [str(v) for v in prop.get("enum", [])]
-    return _words(" ".join(parts))
+    return words_of(" ".join(parts))
 
 
 def relevance(request: str, func: Function) -> int:
@@ -78,12 +78,14 @@ def relevance(request: str, func: Function) -> int:
     that are not generic verbs), or shares at least `_DESCRIPTION_WORDS` content words or
     telling values with its description: "convert 5 km to miles" is not a request for
     convert_image_format, however much "convert" they share."""
-    words = _words(request)
-    name = _words(func.name.replace("_", " ").replace(".", " ")) - _GENERIC
+    words = words_of(request)
+    name = words_of(func.name.replace("_", " ").replace(".", " ")) - GENERIC
     named = len(words & name) > _NAME_SHARE * len(name) if name else False
-    described = (words & _doc_words(func, params=False)) - _GENERIC
+    described = (words & _doc_words(func, params=False)) - GENERIC
     # a place for a required city counts here, not when choosing: "how cold is it in Toronto"
-    city = any(p.lower().split("_")[-1] == "city" for p in func.required) and bool(_placed(request))
+    city = any(p.lower().split("_")[-1] == "city" for p in func.required) and bool(
+        places_in(request)
+    )
     if not named and len(described) + evidence(request, func) + city < _DESCRIPTION_WORDS:
         return 0
     return len(words & _doc_words(func))
@@ -98,34 +100,34 @@ def callable_from(request: str, func: Function) -> bool:
         prop = props.get(name, {})
         if "enum" in prop:
             continue
-        kind = _item_kind(prop)
+        kind = item_kind(prop)
         if kind == "number" and not numbers:
             return False
-        if kind == "string" and not _value_strings(strings, func, name):
+        if kind == "string" and not value_strings(strings, func, name):
             return False
     return True
 
 
 def _takes_numbers(func: Function) -> bool:
     """Whether any parameter takes a number (a request's numbers are meant for some function)."""
-    return any(_item_kind(p) == "number" for p in func.parameters.get("properties", {}).values())
+    return any(item_kind(p) == "number" for p in func.parameters.get("properties", {}).values())
 
 
 def evidence(request: str, func: Function) -> int:
     """Distinct request values that tell of this function: enum values it names, and values
     a parameter's description names."""
     found: set[str] = set()
-    shapes = {kind for kind, _, pattern in _SHAPES if pattern.search(request)}
+    shapes = {kind for kind, _, pattern in SHAPES if pattern.search(request)}
     for name, prop in func.parameters.get("properties", {}).items():
         if "enum" in prop:
-            found.update(str(v).lower() for v in _mentioned_enum(prop["enum"], request))
+            found.update(str(v).lower() for v in mentioned_enum(prop["enum"], request))
         else:
-            found.update(t.lower() for t in _described(func, name, request))
-            about = _words(name.replace("_", " ") + " " + str(prop.get("description", "")))
-            found.update(kind for kind, words, _ in _SHAPES if about & words and kind in shapes)
-            if prop.get("type") == "array" and _enumeration(request):
+            found.update(t.lower() for t in described_in(func, name, request))
+            about = words_of(name.replace("_", " ") + " " + str(prop.get("description", "")))
+            found.update(kind for kind, words, _ in SHAPES if about & words and kind in shapes)
+            if prop.get("type") == "array" and enumeration(request):
                 found.add("list")  # "pizza, sushi or tacos" for a list of options
-            if _kind(prop) == "number" and _counted(name, request):
+            if kind_of(prop) == "number" and counted(name, request):
                 found.add(f"count:{name}")  # "in the next 7 days" for days
     return len(found)
 
@@ -135,15 +137,17 @@ def _pair_filled(request: str, func: Function) -> bool:
     or words the description names ("today's date" is no pair of dates)."""
     props = func.parameters.get("properties", {})
     pair = [
-        p for p in func.required
-        if _kind(props.get(p, {})) == "string" and "enum" not in props[p]
-        and set(p.lower().split("_")) & (_START_NAMES | _END_NAMES)
+        p
+        for p in func.required
+        if kind_of(props.get(p, {})) == "string"
+        and "enum" not in props[p]
+        and set(p.lower().split("_")) & (START_NAMES | END_NAMES)
     ]
     if len(pair) < 2:
         return True
-    strong = set(_proper(request))
+    strong = set(proper_in(request))
     for p in pair:
-        strong.update(_described(func, p, request) + _implied(func, p))
+        strong.update(described_in(func, p, request) + implied_by(func, p))
     return len(strong) >= 2
 
 
@@ -157,7 +161,8 @@ def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decis
     """Pick the function for `request`; an empty decision means no function fits."""
     shared = {f.name: relevance(request, f) for f in functions}
     relevant = [
-        f for f in functions
+        f
+        for f in functions
         if shared[f.name] > 0 and callable_from(request, f) and _pair_filled(request, f)
     ]
     decision = Decision()

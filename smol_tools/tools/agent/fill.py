@@ -11,22 +11,22 @@ from smol_tools.engine.base import Engine, Message
 from smol_tools.errors import EngineError
 from smol_tools.prompts import load_prompts
 from smol_tools.tools.agent.params import (
-    _MAX_ITEMS,
-    _described,
-    _is_place,
-    _kind,
-    _placed,
-    _value_strings,
+    MAX_ITEMS,
+    described_in,
+    is_place,
+    kind_of,
+    places_in,
+    value_strings,
 )
 from smol_tools.tools.agent.registry import Function
 from smol_tools.tools.agent.values import (
-    _all_proper,
-    _mentioned_enum,
-    _proper,
-    _tokens,
-    _words,
+    all_proper,
+    mentioned_enum,
     number_lists,
+    proper_in,
     request_values,
+    tokens_of,
+    words_of,
 )
 
 
@@ -40,7 +40,7 @@ def restrict(
     if "const" in schema:
         return schema
     if "enum" in schema:
-        named = _mentioned_enum(schema["enum"], request)
+        named = mentioned_enum(schema["enum"], request)
         if named:
             schema["enum"] = named
         return schema
@@ -62,7 +62,7 @@ def restrict(
             return {"enum": [[float(x) for x in xs] if float_items else xs for xs in lists]}
         schema["items"] = restrict(items, numbers, strings, request)
         pool = schema["items"].get("enum", [])
-        schema["maxItems"] = max(1, min(len(pool), _MAX_ITEMS)) if pool else _MAX_ITEMS
+        schema["maxItems"] = max(1, min(len(pool), MAX_ITEMS)) if pool else MAX_ITEMS
     elif kind == "object" and "properties" in schema:
         schema["properties"] = {
             k: restrict(v, numbers, strings, request) for k, v in schema["properties"].items()
@@ -77,33 +77,34 @@ def argument_schema(func: Function, request: str) -> dict[str, Any]:
     props = func.parameters.get("properties", {})
     required = [r for r in func.required if r in props]
     numbers, strings = request_values(request)
-    proper = _proper(request)
-    takes_text = any(_kind(props[r]) == "string" and "enum" not in props[r] for r in required)
+    proper = proper_in(request)
+    takes_text = any(kind_of(props[r]) == "string" and "enum" not in props[r] for r in required)
     properties = {}
     for name, prop in props.items():
         prop = {k: v for k, v in prop.items() if k not in ("description", "default")}
         if prop.get("type") == "boolean":
-            flag = _flag(name, request)
+            flag = flag_of(name, request)
             if flag is None and name not in required:
                 continue  # a flag the request does not mention keeps its default
             properties[name] = prop if flag is None else {"type": "boolean", "enum": [flag]}
             if flag is not None and name not in required:
                 required.append(name)  # named in the request: say so, even if it is the default
             continue
-        candidates = _value_strings(strings, func, name)
+        candidates = value_strings(strings, func, name)
         if name not in required:
             # an optional value needs real evidence: a request that names the parameter
             # ("in the dark theme" for a theme), an example value of its description, or a name
-            named = _words(name.replace("_", " "))
-            if not named or not named <= _words(request):
+            named = words_of(name.replace("_", " "))
+            if not named or not named <= words_of(request):
                 # names in a request are for the required parameters first: an optional
                 # one gets one only when no required parameter takes text
                 candidates = (
-                    _described(func, name, request) if takes_text
-                    else [c for c in candidates if c in proper or _all_proper(c, proper)]
+                    described_in(func, name, request)
+                    if takes_text
+                    else [c for c in candidates if c in proper or all_proper(c, proper)]
                 )
-                if _is_place(name):
-                    candidates += _placed(request)  # "in Nevada" for a region
+                if is_place(name):
+                    candidates += places_in(request)  # "in Nevada" for a region
             if not _mentioned(prop, request, numbers, candidates):
                 continue
             if "enum" in prop:
@@ -120,14 +121,14 @@ def argument_schema(func: Function, request: str) -> dict[str, Any]:
 _NEGATIONS = {"no", "not", "without", "exclude", "excluding", "don't", "dont", "never"}
 
 
-def _flag(param: str, request: str) -> bool | None:
+def flag_of(param: str, request: str) -> bool | None:
     """A boolean parameter's value when the request names it ("including weekends" for
     include_weekends: true; "without tolls" for allow_tolls: false); None when the
     request does not name at least half of its words."""
-    name = _words(param.replace("_", " "))
-    tokens = _tokens(request)
-    hits = [i for i, t in enumerate(tokens) if _words(t) & name]
-    if not name or len({w for t in tokens for w in _words(t) & name}) < len(name) / 2:
+    name = words_of(param.replace("_", " "))
+    tokens = tokens_of(request)
+    hits = [i for i, t in enumerate(tokens) if words_of(t) & name]
+    if not name or len({w for t in tokens for w in words_of(t) & name}) < len(name) / 2:
         return None
     before = {t.lower() for t in tokens[max(0, hits[0] - 2) : hits[0]]}
     return not (before & _NEGATIONS)
@@ -136,7 +137,7 @@ def _flag(param: str, request: str) -> bool | None:
 def _mentioned(prop: dict[str, Any], request: str, numbers: list[Any], strings: list[str]) -> bool:
     """Whether the request holds a possible value for an optional parameter."""
     if "enum" in prop:
-        return bool(_mentioned_enum(prop["enum"], request))
+        return bool(mentioned_enum(prop["enum"], request))
     kind = prop.get("type")
     if kind in ("integer", "number"):
         return bool(numbers)
@@ -163,7 +164,8 @@ def fill(
         return {}
     prompts = load_prompts("agent")
     system = prompts["fill_system"].format(
-        name=func.name, description=func.description,
+        name=func.name,
+        description=func.description,
         parameters=parameter_lines(func, schema["properties"]),
     )
     messages: list[Message] = [

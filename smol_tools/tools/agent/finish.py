@@ -13,35 +13,35 @@ from smol_tools.tools.agent.fill import (
     argument_schema,
 )
 from smol_tools.tools.agent.params import (
-    _END_NAMES,
-    _MONTHS_IN,
-    _SECONDS,
-    _START_NAMES,
-    _described,
-    _implied,
-    _is_place,
-    _kind,
-    _singular,
+    END_NAMES,
+    MONTHS_IN,
+    SECONDS,
+    START_NAMES,
+    described_in,
+    implied_by,
+    is_place,
+    kind_of,
+    singular_of,
 )
 from smol_tools.tools.agent.registry import Function
 from smol_tools.tools.agent.values import (
-    _GENERIC,
-    _QUOTED,
-    _STOP,
-    _contains,
-    _listed,
-    _mentioned_enum,
-    _names,
-    _number_at,
-    _occurrences,
-    _parse_date,
-    _plain_number,
-    _position,
-    _specials,
-    _tokens,
-    _words,
+    GENERIC,
+    QUOTED,
+    STOP,
+    contains,
+    listed_with,
+    mentioned_enum,
+    names_in,
+    number_at,
     number_lists,
+    occurrences,
+    parse_date,
+    plain_number,
+    position,
     request_values,
+    specials,
+    tokens_of,
+    words_of,
 )
 
 _START_CUES = {"from", "between", "since", "after"}
@@ -59,26 +59,26 @@ _MAX_OPTIONS = 10  # values tried per kind when placing them
 def _affinity(func: Function, param: str, tokens: list[str], value: Any) -> float:
     """How well `value`'s place in the request fits `param`: words around it that the
     parameter's name or description has ("base 10", "20-sided"), and the from/to cues."""
-    pos = _position(tokens, value)
+    pos = position(tokens, value)
     if pos is None:
         return 0.0
     prop = func.parameters["properties"][param]
-    own = _words(param.replace("_", " ") + " " + str(prop.get("description", "")))
+    own = words_of(param.replace("_", " ") + " " + str(prop.get("description", "")))
     around = tokens[max(0, pos - 2) : pos] + tokens[pos + 1 : pos + 3]
-    if _kind(prop) == "number":
+    if kind_of(prop) == "number":
         around.append(tokens[pos])  # the "sided" of "20-sided"
-    score = float(len(_words(" ".join(around)) & own))
+    score = float(len(words_of(" ".join(around)) & own))
     if isinstance(value, str):  # "Davis Cup" for a cup
-        score += len(_words(value) & _words(param.replace("_", " ")))
+        score += len(words_of(value) & words_of(param.replace("_", " ")))
     back = pos - 1
     while back > 0 and tokens[back].lower() in ("the", "a", "an"):
         back -= 1  # "from the train station"
     before = tokens[back].lower() if back >= 0 else ""
     name = set(param.lower().split("_"))
-    if name & _START_NAMES:
+    if name & START_NAMES:
         score += 2.0 if before in _START_CUES else -2.0 if before in _END_CUES else 0.0
-        score += 1.5 if _plain_number(before) else 0.0  # the unit right after the amount
-    if name & _END_NAMES:
+        score += 1.5 if plain_number(before) else 0.0  # the unit right after the amount
+    if name & END_NAMES:
         score += 2.0 if before in _END_CUES else -2.0 if before in _START_CUES else 0.0
     return score
 
@@ -90,25 +90,25 @@ def place_values(
     they go: "between 0 and 36" is minimum 0, maximum 36 even when the model wrote 36 twice.
     The model's choice wins ties; a value is used once unless the request repeats it."""
     props = func.parameters.get("properties", {})
-    tokens = _tokens(request)
+    tokens = tokens_of(request)
     numbers, _ = request_values(request)
     schema = (schema or argument_schema(func, request))["properties"]
     out = dict(args)
     for kind in ("number", "string"):
-        group = [p for p in schema if _kind(props[p]) == kind]
+        group = [p for p in schema if kind_of(props[p]) == kind]
         if len(group) < 2:
             continue
         pool = [args[p] for p in group if p in args]
         if kind == "number":
             pool = [float(v) for v in pool + numbers if isinstance(v, (int, float))]
         else:  # the other names, codes and dates the request has, or the enum values it names
-            whole = set(_names(request)) | set(_specials(request))
+            whole = set(names_in(request)) | set(specials(request))
             for p in group:
                 enum = schema[p].get("enum", [])
                 if "enum" in props[p]:
                     pool += enum
                 else:
-                    named = set(_described(func, p, request)) | set(_implied(func, p))
+                    named = set(described_in(func, p, request)) | set(implied_by(func, p))
                     pool += [v for v in enum if v in whole or v in named]
         options = [json.loads(v) for v in dict.fromkeys(json.dumps(v) for v in pool)]
         options = options[:_MAX_OPTIONS]
@@ -161,8 +161,8 @@ def _assignments(
     counts, spans = {}, {}
     for v in options:
         key = json.dumps(v)
-        counts[key] = max(1, _occurrences(tokens, v))
-        pos = _position(tokens, v) if isinstance(v, str) else None
+        counts[key] = max(1, occurrences(tokens, v))
+        pos = position(tokens, v) if isinstance(v, str) else None
         spans[key] = set(range(pos, pos + len(v.split()))) if pos is not None else set()
 
     def walk(i: int, used: dict[str, int], covered: set[int]) -> Generator[dict, None, None]:
@@ -194,8 +194,8 @@ def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
     a part of it ("Sea" of 'The Old Man and the Sea', "Tate" of "the Tate Modern"), unless
     another argument holds part of that."""
     out = dict(args)
-    quoted = [a or b for a, b in _QUOTED.findall(request)]
-    names = _names(request)
+    quoted = [a or b for a, b in QUOTED.findall(request)]
+    names = names_in(request)
     written = number_lists(request)
     for param, value in args.items():
         if isinstance(value, list):
@@ -203,7 +203,7 @@ def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
                 continue  # "[3, 4, 5, 6, 4]" as the request writes it, repeats and all
             value = [json.loads(v) for v in dict.fromkeys(json.dumps(v) for v in value)]
             for item in value:
-                items = _listed(request, item)
+                items = listed_with(request, item)
                 if len(items) > len(value) and set(map(str, value)) <= set(map(str, items)):
                     value = _typed(items, value)
                     break
@@ -212,9 +212,11 @@ def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
             part = value.lower().split()
             taken = {str(v) for k, v in args.items() if k != param}
             whole = [
-                q for q in quoted + names
-                if q != value and _contains(q.lower().split(), part)
-                and not any(_contains(q.lower().split(), str(t).lower().split()) for t in taken)
+                q
+                for q in quoted + names
+                if q != value
+                and contains(q.lower().split(), part)
+                and not any(contains(q.lower().split(), str(t).lower().split()) for t in taken)
             ]
             if whole:
                 out[param] = whole[0]
@@ -227,63 +229,78 @@ _KIND_WORDS = {"type", "kind", "category", "style", "class"}  # room_type: "a si
 _KEY_WORDS = {"id", "code", "number", "no", "sku", "isbn"}  # order_id: "order id 77123"
 
 
-def _beside(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+def beside_noun(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
     """Values the request writes right beside the parameter's noun, which beat the model's
     guess: the word before it for a kind ("a twin room" for room_type), the code after it
     for a key ("id AB1234" for booking_id); and the whole "Lyon, France" for a place."""
     props = func.parameters.get("properties", {})
-    tokens = _tokens(request)
+    tokens = tokens_of(request)
     lowered = [t.lower() for t in tokens]
     text = " ".join(request.split())
     out = dict(args)
     for param, value in args.items():
         prop = props.get(param, {})
-        if not isinstance(value, str) or "enum" in prop or _kind(prop) != "string":
+        if not isinstance(value, str) or "enum" in prop or kind_of(prop) != "string":
             continue
         words = param.lower().split("_")
-        nouns = _words(" ".join(w for w in words if w not in _KIND_WORDS | _KEY_WORDS))
+        nouns = words_of(" ".join(w for w in words if w not in _KIND_WORDS | _KEY_WORDS))
         taken = {str(v).lower() for k, v in args.items() if k != param}
         found: list[str] = []
         if words[-1] in _KIND_WORDS and nouns:
-            near = {t.lower() for i in range(len(tokens)) if _words(tokens[i]) & nouns
-                    for t in tokens[max(0, i - 2) : i]}
+            near = {
+                t.lower()
+                for i in range(len(tokens))
+                if words_of(tokens[i]) & nouns
+                for t in tokens[max(0, i - 2) : i]
+            }
             if value.lower() in near:
                 continue  # "deluxe" of "a deluxe twin room" is as good as "twin"
             found = [
-                tokens[i - 1] for i in range(1, len(tokens))
-                if _words(tokens[i]) & nouns and lowered[i - 1] not in _STOP
-                and _words(tokens[i - 1]) and not _words(tokens[i - 1]) & (_GENERIC | nouns)
+                tokens[i - 1]
+                for i in range(1, len(tokens))
+                if words_of(tokens[i]) & nouns
+                and lowered[i - 1] not in STOP
+                and words_of(tokens[i - 1])
+                and not words_of(tokens[i - 1]) & (GENERIC | nouns)
             ]
         elif words[-1] in _KEY_WORDS:
             found = [
-                tokens[i + 1] for i in range(len(tokens) - 1)
+                tokens[i + 1]
+                for i in range(len(tokens) - 1)
                 if lowered[i] in words and any(c.isdigit() for c in tokens[i + 1])
             ]
-        elif _is_place(param):
-            names = _names(request)
+        elif is_place(param):
+            names = names_in(request)
             pairs = [f"{a}, {b}" for a, b in zip(names, names[1:], strict=False)]
-            found = [p for p in pairs if p in text and value in p.split(", ")
-                     and not any(t in p.lower() for t in taken)]
+            found = [
+                p
+                for p in pairs
+                if p in text and value in p.split(", ") and not any(t in p.lower() for t in taken)
+            ]
         found = list(dict.fromkeys(found))
         if len(found) == 1 and found[0].lower() not in taken:
             out[param] = found[0]
     return out
 
 
-def _units_singular(func: Function, args: dict[str, Any]) -> dict[str, Any]:
+def units_singular(func: Function, args: dict[str, Any]) -> dict[str, Any]:
     """A free-text unit is named in the singular ("cup" for "2 cups"), the way
     unit parameters take them; an enum keeps its own spelling."""
     props = func.parameters.get("properties", {})
     out = dict(args)
     for param, value in args.items():
         prop = props.get(param, {})
-        if "unit" in param.lower().split("_") and isinstance(value, str) \
-                and value.strip().lower() not in ("unit", "units") and "enum" not in prop:
-            out[param] = " ".join(value.split()[:-1] + [_singular(value.split()[-1])])
+        if (
+            "unit" in param.lower().split("_")
+            and isinstance(value, str)
+            and value.strip().lower() not in ("unit", "units")
+            and "enum" not in prop
+        ):
+            out[param] = " ".join(value.split()[:-1] + [singular_of(value.split()[-1])])
     return out
 
 
-def _every_named(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+def every_named(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
     """A list of enum values holds every value the request names, not just the first: "the
     runtime and the box office" is both."""
     props = func.parameters.get("properties", {})
@@ -293,7 +310,7 @@ def _every_named(func: Function, request: str, args: dict[str, Any]) -> dict[str
         items = props.get(param, {}).get("items")
         if not isinstance(value, list) or not isinstance(items, dict) or "enum" not in items:
             continue
-        named = [v for v in _mentioned_enum(items["enum"], request) if str(v).lower() not in taken]
+        named = [v for v in mentioned_enum(items["enum"], request) if str(v).lower() not in taken]
         lowered = request.lower().replace("-", " ")
         named.sort(key=lambda v: lowered.find(str(v).lower().replace("_", " ")))
         if len(named) > len(value) and {json.dumps(v) for v in value} <= {
@@ -311,7 +328,7 @@ def spread(func: Function, request: str, args: dict[str, Any]) -> list[dict[str,
     for param, value in args.items():
         if isinstance(value, list):
             continue
-        items = _listed(request, value)
+        items = listed_with(request, value)
         enum = [str(v).lower() for v in props.get(param, {}).get("enum", [])]
         if enum and not all(str(i).lower() in enum for i in items):
             continue  # "USD and GBP" spread over a currency enum; "Paris and a friend" not
@@ -330,39 +347,39 @@ def _typed(items: list[Any], like: list[Any]) -> list[Any]:
 _BACKWARDS = {"before", "ago", "earlier", "back", "prior", "previous"}
 
 
-def _signed(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+def signed(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
     """A number the request counts backwards ("45 days before", "3 weeks ago") is negative
     for a parameter whose description says it takes negative values."""
     props = func.parameters.get("properties", {})
-    tokens = [t.lower() for t in _tokens(request)]
+    tokens = [t.lower() for t in tokens_of(request)]
     out = dict(args)
     for param, value in args.items():
         description = str(props.get(param, {}).get("description", "")).lower()
         if "negative" not in description or not isinstance(value, (int, float)) or value <= 0:
             continue
-        pos = _position(tokens, value)
+        pos = position(tokens, value)
         if pos is not None and _BACKWARDS & set(tokens[pos + 1 : pos + 3]):
             out[param] = -value
     return out
 
 
-def _in_units(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+def in_units(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
     """A duration the request gives in other units, in the unit the parameter is named for:
     "two weeks" for days is 14, "3 hours" for minutes 180."""
     props = func.parameters.get("properties", {})
-    tokens = [t.lower() for t in _tokens(request)]
+    tokens = [t.lower() for t in tokens_of(request)]
     out = dict(args)
     for param, value in args.items():
-        if _kind(props.get(param, {})) != "number" or not isinstance(value, (int, float)):
+        if kind_of(props.get(param, {})) != "number" or not isinstance(value, (int, float)):
             continue
-        named = [_singular(w) for w in param.lower().split("_")]
-        for table in (_SECONDS, _MONTHS_IN):
+        named = [singular_of(w) for w in param.lower().split("_")]
+        for table in (SECONDS, MONTHS_IN):
             target = next((w for w in named if w in table), None)
             if target is None:
                 continue
             for i, token in enumerate(tokens[:-1]):
-                unit = _singular(tokens[i + 1])
-                if unit in table and unit != target and _number_at(token) == abs(value):
+                unit = singular_of(tokens[i + 1])
+                if unit in table and unit != target and number_at(token) == abs(value):
                     converted = value * table[unit] / table[target]
                     if float(converted).is_integer():
                         out[param] = _as_type(props[param], converted)
@@ -372,7 +389,7 @@ def _in_units(func: Function, request: str, args: dict[str, Any]) -> dict[str, A
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:%|percent\b)", re.IGNORECASE)
 
 
-def _fractions(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+def fractions(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
     """A rate written "8%" is 0.08, unless the parameter says it takes a percentage."""
     percents = {float(m) for m in _PERCENT.findall(request)}
     props = func.parameters.get("properties", {})
@@ -389,20 +406,26 @@ def _fractions(func: Function, request: str, args: dict[str, Any]) -> dict[str, 
 
 
 _DATE_FORMATS = {
-    "yyyy-mm-dd": "%Y-%m-%d", "mm-dd-yyyy": "%m-%d-%Y", "dd-mm-yyyy": "%d-%m-%Y",
-    "yyyy/mm/dd": "%Y/%m/%d", "mm/dd/yyyy": "%m/%d/%Y", "dd/mm/yyyy": "%d/%m/%Y",
-    "year-month-day": "%Y-%m-%d", "month-day-year": "%m-%d-%Y", "day-month-year": "%d-%m-%Y",
+    "yyyy-mm-dd": "%Y-%m-%d",
+    "mm-dd-yyyy": "%m-%d-%Y",
+    "dd-mm-yyyy": "%d-%m-%Y",
+    "yyyy/mm/dd": "%Y/%m/%d",
+    "mm/dd/yyyy": "%m/%d/%Y",
+    "dd/mm/yyyy": "%d/%m/%Y",
+    "year-month-day": "%Y-%m-%d",
+    "month-day-year": "%m-%d-%Y",
+    "day-month-year": "%d-%m-%Y",
 }
 
 
-def _dates_as_described(func: Function, args: dict[str, Any]) -> dict[str, Any]:
+def dates_as_described(func: Function, args: dict[str, Any]) -> dict[str, Any]:
     """Dates rewritten in the format the parameter's description asks for ("YYYY-MM-DD")."""
     props = func.parameters.get("properties", {})
     out = dict(args)
     for param, value in args.items():
         description = str(props.get(param, {}).get("description", "")).lower()
         wanted = [f for text, f in _DATE_FORMATS.items() if text in description]
-        date = _parse_date(value) if isinstance(value, str) else None
+        date = parse_date(value) if isinstance(value, str) else None
         day_first = re.match(r"\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]", str(value))
         if date is not None and (wanted or day_first):
             # as described, or ISO for a day-first "3rd June 2025"
@@ -410,30 +433,31 @@ def _dates_as_described(func: Function, args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _drop_echoes(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
+def drop_echoes(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
     """Leave out an optional value that repeats (part of) another argument: "Fe" as a
     transport mode after "Santa Fe" as a city, or 20 as a discount after a price of 20,
     is a value used twice (unless the request writes it twice)."""
     out = dict(args)
-    tokens = _tokens(request)
+    tokens = tokens_of(request)
     for param, value in args.items():
         if param in func.required or isinstance(value, (bool, dict)) or value is None:
             continue
         if isinstance(value, list):  # a list of echoes: "curry" as an extra of a curry
             others = " ".join(str(v) for k, v in args.items() if k != param).lower().split()
-            if value and all(_contains(others, str(v).lower().split()) for v in value):
+            if value and all(contains(others, str(v).lower().split()) for v in value):
                 out.pop(param, None)
             continue
         for other, given in args.items():
             if other == param or isinstance(given, bool):
                 continue
             if isinstance(value, str) and isinstance(given, str):
-                echo = _contains(given.lower().split(), value.lower().split())
+                echo = contains(given.lower().split(), value.lower().split())
             else:
                 echo = (
-                    isinstance(value, (int, float)) and isinstance(given, (int, float))
+                    isinstance(value, (int, float))
+                    and isinstance(given, (int, float))
                     and float(value) == float(given)
-                    and _occurrences(tokens, value) < 2
+                    and occurrences(tokens, value) < 2
                 )
             if echo:
                 out.pop(param, None)

@@ -33,33 +33,33 @@ from smol_tools.tools.agent.fill import (
     fill,
 )
 from smol_tools.tools.agent.finish import (
-    _beside,
-    _dates_as_described,
-    _drop_echoes,
-    _every_named,
-    _fractions,
-    _in_units,
-    _signed,
-    _units_singular,
+    beside_noun,
     complete,
+    dates_as_described,
+    drop_echoes,
+    every_named,
+    fractions,
+    in_units,
     place_values,
+    signed,
     spread,
+    units_singular,
 )
 from smol_tools.tools.agent.params import (
-    _SHAPES,
-    _is_place,
-    _item_kind,
-    _placed,
+    SHAPES,
+    is_place,
+    item_kind,
+    places_in,
 )
 from smol_tools.tools.agent.registry import ArgumentError, Function, validate_arguments
 from smol_tools.tools.agent.values import (
-    _DATE,
-    _NUMBER,
-    _mentioned_enum,
-    _names,
-    _parse_date,
-    _specials,
+    DATE,
+    NUMBER,
+    mentioned_enum,
+    names_in,
+    parse_date,
     request_values,
+    specials,
 )
 from smol_tools.tools.run import ToolRun
 
@@ -85,8 +85,9 @@ def decide(
         plan = _clause_calls(engine, request, functions, func, numeric)
         if plan:
             decision.calls = [
-                Call(f.name, a) for f, clause in plan for a in spread(f, clause, arguments(
-                    engine, clause, f))
+                Call(f.name, a)
+                for f, clause in plan
+                for a in spread(f, clause, arguments(engine, clause, f))
             ]
             return decision
     calls = spread(func, request, args) if parallel else [args]
@@ -99,10 +100,10 @@ def arguments(engine: Engine, request: str, func: Function) -> dict[str, Any]:
     placed, completed and written the way the parameters ask."""
     schema = argument_schema(func, request)
     args = place_values(func, request, fill(engine, request, func, schema), schema)
-    args = _fractions(func, request, _drop_echoes(func, request, complete(request, args)))
-    args = _units_singular(func, _every_named(func, request, args))
-    args = _dates_as_described(func, _beside(func, request, _signed(func, request, args)))
-    return _in_units(func, request, args)
+    args = fractions(func, request, drop_echoes(func, request, complete(request, args)))
+    args = units_singular(func, every_named(func, request, args))
+    args = dates_as_described(func, beside_noun(func, request, signed(func, request, args)))
+    return in_units(func, request, args)
 
 
 # Where a request may pass from one call to the next: a sentence end, ";", "and", "also",
@@ -146,7 +147,7 @@ def _clause_calls(
 
 
 def _coverage(clause: str, func: Function, used: set[str]) -> str | None:
-    """"values" when a clause holds a value of its own for every required (or `used`)
+    """ "values" when a clause holds a value of its own for every required (or `used`)
     parameter: as many numbers as number parameters, as many names, codes, places or addresses
     as free text parameters, as many named enum values as enum parameters; "bare" when it holds
     no value at all and the function needs none (a call only if the clause itself asks for it:
@@ -154,26 +155,29 @@ def _coverage(clause: str, func: Function, used: set[str]) -> str | None:
     props = func.parameters.get("properties", {})
     params = list(dict.fromkeys([*func.required, *sorted(used)]))
     numbers, _ = request_values(clause)
-    strong = set(_names(clause)) | set(_specials(clause))
+    strong = set(names_in(clause)) | set(specials(clause))
     strong |= {
-        m.group() for kind, _, pattern in _SHAPES if kind in ("url", "date", "email")
+        m.group()
+        for kind, _, pattern in SHAPES
+        if kind in ("url", "date", "email")
         for m in pattern.finditer(clause)
     }
-    if any(_is_place(p) for p in params):
-        strong |= set(_placed(clause))
+    if any(is_place(p) for p in params):
+        strong |= set(places_in(clause))
     need = {"number": 0, "string": 0, "enum": 0}
     named: list[Any] = []
     for name in params:
         prop = props.get(name, {})
         if "enum" in prop:
             need["enum"] += 1
-            named += [v for v in _mentioned_enum(prop["enum"], clause) if v not in named]
-        elif _item_kind(prop) in need:
-            need[str(_item_kind(prop))] += 1
+            named += [v for v in mentioned_enum(prop["enum"], clause) if v not in named]
+        elif item_kind(prop) in need:
+            need[str(item_kind(prop))] += 1
     if not (numbers or strong or named):
         return "bare" if not any(need.values()) else None
     covered = (
-        len(numbers) >= need["number"] and len(strong) >= need["string"]
+        len(numbers) >= need["number"]
+        and len(strong) >= need["string"]
         and len({str(v).lower() for v in named}) >= need["enum"]
     )
     return "values" if covered else None
@@ -356,16 +360,18 @@ def grounded(answer: str, request: str, calls: Sequence[Call]) -> bool:
     if not answer.strip() or re.search(r"\bfunctions?\b|_\w+\(", answer):
         return False
     source = request + " " + json.dumps([c.result for c in calls], default=str)
-    dates = {d for d in (_parse_date(m.group()) for m in _DATE.finditer(source)) if d}
-    for m in _DATE.finditer(answer):
-        date = _parse_date(m.group())
+    dates = {d for d in (parse_date(m.group()) for m in DATE.finditer(source)) if d}
+    for m in DATE.finditer(answer):
+        date = parse_date(m.group())
         if date is not None and date not in dates:
             return False
-    known = [float(n.replace(",", "")) for n in _NUMBER.findall(source)]
-    for text in _NUMBER.findall(_DATE.sub(" ", answer)):
+    known = [float(n.replace(",", "")) for n in NUMBER.findall(source)]
+    for text in NUMBER.findall(DATE.sub(" ", answer)):
         value = float(text.replace(",", ""))
         places = len(text.split(".")[1]) if "." in text else 0
-        if not any(abs(round(k, places) - value) < 10 ** -places / 2 + 1e-9 or abs(k) == abs(value)
-                   for k in known):
+        if not any(
+            abs(round(k, places) - value) < 10**-places / 2 + 1e-9 or abs(k) == abs(value)
+            for k in known
+        ):
             return False
     return True

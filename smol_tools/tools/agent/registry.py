@@ -173,8 +173,16 @@ def from_callable(fn: Callable[..., Any], source: str = "builtin") -> Function:
 
 # -- schemas from outside (OpenAI tools, BFCL) -------------------------------------------------
 _TYPE_MAP = {
-    "dict": "object", "float": "number", "tuple": "array", "list": "array", "int": "integer",
-    "str": "string", "bool": "boolean", "String": "string", "any": None, "Any": None,
+    "dict": "object",
+    "float": "number",
+    "tuple": "array",
+    "list": "array",
+    "int": "integer",
+    "str": "string",
+    "bool": "boolean",
+    "String": "string",
+    "any": None,
+    "Any": None,
 }
 
 
@@ -237,9 +245,7 @@ def _check(value: Any, schema: dict[str, Any], where: str) -> Any:
             (v for v in schema["enum"] if isinstance(v, str) and v.lower() == value.lower()),
             value,
         )
-    if "enum" in schema and not any(
-        v == value and type(v) is type(value) for v in schema["enum"]
-    ):
+    if "enum" in schema and not any(v == value and type(v) is type(value) for v in schema["enum"]):
         raise ArgumentError(f"{where} must be one of {schema['enum']}, got {value!r}")
     if "anyOf" in schema:
         for option in schema["anyOf"]:
@@ -355,9 +361,7 @@ class Registry:
             raise UsageError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
         except Exception as exc:  # the user's module raised while importing
             line = _user_line(exc, path)
-            raise UsageError(
-                f"{path}{line}: import failed: {type(exc).__name__}: {exc}"
-            ) from None
+            raise UsageError(f"{path}{line}: import failed: {type(exc).__name__}: {exc}") from None
         exported = getattr(module, "__all__", None)
         added = []
         for attr, value in vars(module).items():

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 _MAX_NGRAM = 4
-_STOP = set(
+STOP = set(
     "a an the of to in on for and or is are was be what whats what's how me my i you your it its "
     "this that with by at from as please can could would should do does did get give find "
     "tell show let us we our there their them then than some any all much many which who when "
@@ -22,7 +22,7 @@ _PUNCT = ".,;:!?\"'`"
 _BREAKS = ".,;:!?"  # punctuation that ends a value
 _JOINERS = {"and", "or", "&"}
 # a unit may follow a number directly (5C, 50Hz, 298K); exponents count (1e-9)
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d.,]\d)")
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d.,]\d)")
 # dates are strings, never numbers ("2025-01-15" is not 2025, 1 and 15); clock times are
 # strings too, and also their hours and minutes
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*"
@@ -32,10 +32,10 @@ _MONTH_DATE = (
 )
 _DAY = rf"\d{{4}}[-/]\d{{1,2}}[-/]\d{{1,2}}|\d{{1,2}}[-/]\d{{1,2}}[-/]\d{{2,4}}|{_MONTH_DATE}"
 _CALENDAR = re.compile(rf"\b(?:{_DAY})\b", re.IGNORECASE)
-_DATE = re.compile(rf"\b(?:{_DAY}|\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s?[ap]m)?)\b", re.IGNORECASE)
+DATE = re.compile(rf"\b(?:{_DAY}|\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s?[ap]m)?)\b", re.IGNORECASE)
 _OPERAND = r"(?:[a-z]+)?\(*-?\d+(?:\.\d+)?%?\)*"
 _SPOKEN = r"times|plus|minus|multiplied by|divided by|to the power of|mod(?:ulo)?"
-_EXPRESSION = re.compile(
+EXPRESSION = re.compile(
     rf"{_OPERAND}(?:\s*(?:\*\*|[-+*/^x\u00d7]|% of)\s*{_OPERAND}|\s+(?:{_SPOKEN})\s+{_OPERAND})+"
     r"|\b[a-z]+\(\s*-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)*\s*\)"  # sqrt(729), max(3, 9)
     r"|\b(?:square root of|sqrt|cube root of)\s+\d+(?:\.\d+)?",
@@ -43,24 +43,29 @@ _EXPRESSION = re.compile(
 )
 # a polynomial in one variable: "4x^3 - 5x + 2", "x**3"; its numbers are no values of their own
 _TERM = r"(?:\d+(?:\.\d+)?\*?)?[xyzt](?:\s*(?:\^|\*\*)\s*\d+)?(?![\w(])|\d+(?:\.\d+)?(?!\w|\.\d)"
-_POLYNOMIAL = re.compile(
-    rf"(?<![\w^*])(?:[-+]\s*)?(?:{_TERM})(?:\s*[-+*/]\s*(?:{_TERM}))*"
-)
+_POLYNOMIAL = re.compile(rf"(?<![\w^*])(?:[-+]\s*)?(?:{_TERM})(?:\s*[-+*/]\s*(?:{_TERM}))*")
 _OPERATOR = re.compile(r"[()]|(?:^|\s)(?:[-+*/^=x\u00d7]|\*\*)(?:\s|$)")
-_QUOTED = re.compile(r"\"([^\"]+)\"|(?<!\w)'([^']+)'(?!\w)")
+QUOTED = re.compile(r"\"([^\"]+)\"|(?<!\w)'([^']+)'(?!\w)")
 
 
 _SYMBOLS = {
-    "+": " plus add sum ", "*": " times multiply product ", "/": " divide ", "^": " power ",
-    "**": " power ", "%": " percent ", "=": " equal ", "$": " dollar ", "\u20ac": " euro ",
+    "+": " plus add sum ",
+    "*": " times multiply product ",
+    "/": " divide ",
+    "^": " power ",
+    "**": " power ",
+    "%": " percent ",
+    "=": " equal ",
+    "$": " dollar ",
+    "\u20ac": " euro ",
 }
 
 
-def _words(text: str) -> set[str]:
+def words_of(text: str) -> set[str]:
     for symbol, spelled in _SYMBOLS.items():
         text = text.replace(symbol, spelled)
     found = re.findall(r"[a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower())
-    return {_stem(w) for w in found if w not in _STOP and len(w) > 1 and not w.isdigit()}
+    return {_stem(w) for w in found if w not in STOP and len(w) > 1 and not w.isdigit()}
 
 
 def _stem(word: str) -> str:
@@ -78,8 +83,9 @@ def _stem(word: str) -> str:
 # Verbs and nouns nearly every function's doc has: sharing only these with a request says
 # nothing about whether the function fits it ("calculate" in a question about prime factors).
 # Stemmed, as the words they are compared with.
-_GENERIC = {
-    _stem(w) for w in (
+GENERIC = {
+    _stem(w)
+    for w in (
         "calculate compute get find retrieve determine fetch give check search look list show "
         "make create return value number result total information info data detail specific "
         "given new provide based certain particular current latest"
@@ -90,7 +96,7 @@ _GENERIC = {
 _LIST = re.compile(r"\w+, (?:\w+, )*\w+,? (?:and|or) \w+|\w+, \w+, \w+")
 
 
-def _enumeration(request: str) -> bool:
+def enumeration(request: str) -> bool:
     """Whether the request lists three or more things ("pizza, sushi or tacos")."""
     return bool(_LIST.search(request))
 
@@ -104,20 +110,20 @@ def _clean(word: str) -> str:
     return word.strip(_PUNCT)
 
 
-def _tokens(request: str) -> list[str]:
+def tokens_of(request: str) -> list[str]:
     return [t for t in (_clean(t) for t in request.split()) if t]
 
 
-def _specials(request: str) -> list[str]:
+def specials(request: str) -> list[str]:
     """Values that are more than one word but one thing: dates, times, math expressions and
     quoted text."""
-    found = [m.group() for m in _DATE.finditer(request)]
-    masked = _DATE.sub(" ", request)
+    found = [m.group() for m in DATE.finditer(request)]
+    masked = DATE.sub(" ", request)
     found += _polynomials(masked)
     for polynomial in found:
         masked = masked.replace(polynomial, " ")
-    found += [m.group().strip() for m in _EXPRESSION.finditer(masked)]
-    found += [a or b for a, b in _QUOTED.findall(request)]
+    found += [m.group().strip() for m in EXPRESSION.finditer(masked)]
+    found += [a or b for a, b in QUOTED.findall(request)]
     return found
 
 
@@ -134,8 +140,10 @@ def _polynomials(text: str) -> list[str]:
 
 
 _NUMBER_WORDS = {
-    w: n for n, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve".split())
+    w: n
+    for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve".split()
+    )
 } | {"fifteen": 15, "twenty": 20, "thirty": 30, "fifty": 50, "hundred": 100, "dozen": 12}
 
 
@@ -159,7 +167,7 @@ def _numbers(request: str) -> list[int | float]:
     for polynomial in _polynomials(masked):
         masked = masked.replace(polynomial, " ")
     numbers: list[int | float] = []
-    for m in _NUMBER.finditer(masked):
+    for m in NUMBER.finditer(masked):
         if re.search(r"[a-z]\^\s*$", masked[: m.start()], re.IGNORECASE):
             continue  # the 2 of "m/s^2" is part of a unit (of "2^10" it is a value)
         value = float(m.group().replace(",", ""))
@@ -178,7 +186,7 @@ def _numbers(request: str) -> list[int | float]:
     for i, word in enumerate(raw):  # "one child", not "pick one at random"
         word = word.lower()
         following = raw[i + 1].lower().strip(_PUNCT) if i + 1 < len(raw) else ""
-        if word in _NUMBER_WORDS and following and following not in _STOP:
+        if word in _NUMBER_WORDS and following and following not in STOP:
             if _counts_list(raw[i + 1 : i + 9], _NUMBER_WORDS[word]):
                 continue  # "two readings, 7 and 9": the values are 7 and 9, not 2
             numbers.append(_NUMBER_WORDS[word])
@@ -195,9 +203,9 @@ def _counts_list(following: list[str], count: int) -> bool:
     return m is not None and len(re.findall(r"\d[\w.]*", m.group())) == count
 
 
-def _number_at(token: str) -> int | float | None:
+def number_at(token: str) -> int | float | None:
     """The number a token is: digits or a number word ("two")."""
-    if _NUMBER.fullmatch(token):
+    if NUMBER.fullmatch(token):
         return _as_number(float(token.replace(",", "")))
     return _NUMBER_WORDS.get(token.lower())
 
@@ -207,7 +215,7 @@ def number_lists(request: str) -> list[list[int | float]]:
     lists = []
     for m in _NUMBER_LIST.finditer(request):
         text = m.group(1) or m.group(2)
-        values = [_as_number(float(n.replace(",", ""))) for n in _NUMBER.findall(text)]
+        values = [_as_number(float(n.replace(",", ""))) for n in NUMBER.findall(text)]
         if len(values) > 1:
             lists.append(values)
     return lists
@@ -217,8 +225,8 @@ def request_values(request: str) -> tuple[list[float], list[str]]:
     """Numbers in the request, and the strings it could pass as arguments: dates, expressions,
     quoted text and its word n-grams."""
     numbers = _numbers(request)
-    grams: list[str] = _specials(request)
-    proper = _proper(request)
+    grams: list[str] = specials(request)
+    proper = proper_in(request)
     masked = request
     for special in grams:  # a date or a quote is one value: no n-gram takes a piece of it
         masked = masked.replace(special, " | ")
@@ -231,7 +239,7 @@ def request_values(request: str) -> tuple[list[float], list[str]]:
             gram = " ".join(tokens[i : i + n])
             inner = {t.lower() for t in tokens[i + 1 : i + n - 1]}
             edges = (tokens[i].lower(), tokens[i + n - 1].lower())
-            if n > 1 and (edges[0] in _STOP or edges[1] in _STOP or inner & _JOINERS):
+            if n > 1 and (edges[0] in STOP or edges[1] in STOP or inner & _JOINERS):
                 continue  # "to Tokyo", "London to", "Paris and Rome": not one value
             if _OPERATOR.search(gram):
                 continue  # a piece of an expression: only the whole one is a value
@@ -243,53 +251,55 @@ def request_values(request: str) -> tuple[list[float], list[str]]:
     return numbers, grams
 
 
-def _plain_number(token: str) -> bool:
-    return bool(_NUMBER.fullmatch(token))
+def plain_number(token: str) -> bool:
+    return bool(NUMBER.fullmatch(token))
 
 
 _AMOUNT = re.compile(r"(?!\d{1,2}[ap]m$)-?\d+(?:\.\d+)?[^\W\d_]+(?:/[^\W\d_]+)?\^?\d?", re.I)
 
 
-def _value_token(token: str) -> bool:
+def value_token(token: str) -> bool:
     """A token that is a value on its own though it has no word: 2025-01-15, 12x18, C, USD;
     not an amount with its unit ("10cm", "50mH": the number is the value)."""
-    if token.lower() in _STOP or _plain_number(token) or _AMOUNT.fullmatch(token):
+    if token.lower() in STOP or plain_number(token) or _AMOUNT.fullmatch(token):
         return False
     return any(c.isdigit() for c in token) or token.isupper()
 
 
-def _proper(request: str) -> set[str]:
+def proper_in(request: str) -> set[str]:
     """Tokens that look like names or codes: capitalized inside a sentence, all capitals, or
     with digits (not plain numbers); and the dates, expressions and quotes."""
-    proper = set(_specials(request))
+    proper = set(specials(request))
     sentence_start = True
     for raw in request.split():
         token = _clean(raw)
-        if token and token.lower() not in _STOP:
-            if _value_token(token) or (token[0].isupper() and not sentence_start):
+        if token and token.lower() not in STOP:
+            if value_token(token) or (token[0].isupper() and not sentence_start):
                 proper.add(token)
         sentence_start = raw.endswith((".", "?", "!", ":"))
     return proper
 
 
-def _mentioned_enum(values: Sequence[Any], request: str) -> list[Any]:
+def mentioned_enum(values: Sequence[Any], request: str) -> list[Any]:
     """The enum values the request names, as whole words or phrases ("c" is not in "cup"), or
     misspelt ("celcius"); not one that is only part of another it names ("dollars" of "us
     dollars")."""
     spaced = re.sub(r"([$\u00a3\u20ac\u00a5])", r" \1 ", request.replace("-", " "))  # "£250"
-    tokens = [t.lower() for t in _tokens(spaced)]
+    tokens = [t.lower() for t in tokens_of(spaced)]
     text = " " + " ".join(tokens) + " "
     spelled = {v: " " + str(v).lower().replace("_", " ").replace("-", " ") + " " for v in values}
     named = [v for v in values if spelled[v] in text]
     named = [v for v in named if not any(_inside(spelled[v], spelled[w], text) for w in named)]
     exact = {s.strip() for s in spelled.values()}
-    unknown = [t for t in tokens if len(t) >= 5 and t not in _STOP and t not in exact]
+    unknown = [t for t in tokens if len(t) >= 5 and t not in STOP and t not in exact]
     for v in values:  # a typo of a long word: one or two letters off, the first one right
         word = spelled[v].strip()
         if v in named or len(word) < 6 or " " in word:
             continue
-        if any(t[0] == word[0] and difflib.SequenceMatcher(None, t, word).ratio() >= _TYPO_RATIO
-               for t in unknown):
+        if any(
+            t[0] == word[0] and difflib.SequenceMatcher(None, t, word).ratio() >= _TYPO_RATIO
+            for t in unknown
+        ):
             named.append(v)
     return named
 
@@ -305,10 +315,10 @@ _TYPO_RATIO = 0.85  # "celcius" for celsius (0.86), "farenheit" for fahrenheit (
 _NAME_JOINERS = {"of", "the", "de", "la", "del", "da", "von", "van"}
 
 
-def _names(request: str) -> list[str]:
+def names_in(request: str) -> list[str]:
     """Whole names and codes as the request writes them: runs of name-like words ("Buenos
     Aires", "Bank of England"), never a piece of one ("Aires")."""
-    proper = _proper(request)
+    proper = proper_in(request)
     names: list[str] = []
     run: list[str] = []
     raw = request.split()
@@ -316,7 +326,7 @@ def _names(request: str) -> list[str]:
         token = _clean(word)
         nxt = _clean(raw[i + 1]) if i + 1 < len(raw) else ""
         joiner = run and token.lower() in _NAME_JOINERS and nxt in proper
-        if run and _DATE.fullmatch(token):  # "London 2022/08/16" is a name and a date
+        if run and DATE.fullmatch(token):  # "London 2022/08/16" is a name and a date
             names.append(" ".join(run))
             run = []
         if token and (token in proper or joiner):
@@ -330,19 +340,20 @@ def _names(request: str) -> list[str]:
     return names
 
 
-def _all_proper(gram: str, proper: set[str]) -> bool:
+def all_proper(gram: str, proper: set[str]) -> bool:
     """Every word a name, code or date ("Lyon, France", "Bank of England"), not a phrase
     that merely has one ("price of Brent")."""
     tokens = gram.split()
-    return all(t in proper or (0 < i < len(tokens) - 1 and t.lower() in _STOP)
-               for i, t in enumerate(tokens))
+    return all(
+        t in proper or (0 < i < len(tokens) - 1 and t.lower() in STOP) for i, t in enumerate(tokens)
+    )
 
 
-def _position(tokens: list[str], value: Any) -> int | None:
+def position(tokens: list[str], value: Any) -> int | None:
     """The index of the first token that is (or starts with) `value`."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         for i, token in enumerate(tokens):
-            m = _NUMBER.match(token)
+            m = NUMBER.match(token)
             number = float(m.group().replace(",", "")) if m else _NUMBER_WORDS.get(token.lower())
             if number is not None and number == float(value):
                 return i
@@ -355,9 +366,9 @@ def _position(tokens: list[str], value: Any) -> int | None:
     return None
 
 
-def _occurrences(tokens: list[str], value: Any) -> int:
+def occurrences(tokens: list[str], value: Any) -> int:
     """How many times the request writes `value`."""
-    return sum(1 for i in range(len(tokens)) if _position(tokens[i:], value) == 0)
+    return sum(1 for i in range(len(tokens)) if position(tokens[i:], value) == 0)
 
 
 def _shape(text: str) -> str:
@@ -367,17 +378,17 @@ def _shape(text: str) -> str:
     return "name" if text[:1].isupper() else "word"
 
 
-def _listed(request: str, value: Any) -> list[Any]:
+def listed_with(request: str, value: Any) -> list[Any]:
     """The list `value` is part of in the request ("London and (in) Singapore", "5, 10 and 15"),
     items of the same shape as `value` (whole names for a name); [] when it is in no list."""
-    tokens = _tokens(request)
-    pos = _position(tokens, value)
+    tokens = tokens_of(request)
+    pos = position(tokens, value)
     if pos is None or isinstance(value, bool):
         return []
     numeric = isinstance(value, (int, float))
     # raw tokens and stripped tokens line up once pure punctuation is dropped
     aligned = [r for r in request.split() if _clean(r)]
-    names = [n.split() for n in _names(request)]
+    names = [n.split() for n in names_in(request)]
     skip = _JOINERS | {"in", "the", "for", "at", "to"}
 
     def item_at(i: int, width: int) -> Any:
@@ -386,12 +397,12 @@ def _listed(request: str, value: Any) -> list[Any]:
             return None
         text = " ".join(tokens[i : i + width])
         if numeric:
-            m = _NUMBER.fullmatch(text)
+            m = NUMBER.fullmatch(text)
             if not m:
                 return None
             number = float(m.group().replace(",", ""))
             return int(number) if number.is_integer() and isinstance(value, int) else number
-        if text.lower() in _STOP or _shape(text) != _shape(str(value)):
+        if text.lower() in STOP or _shape(text) != _shape(str(value)):
             return None
         if _shape(text) == "name" and text.split() not in names:
             return None
@@ -442,7 +453,7 @@ def _listed(request: str, value: Any) -> list[Any]:
 _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 
 
-def _parse_date(text: str) -> dt.date | None:
+def parse_date(text: str) -> dt.date | None:
     """A date written as 2022-03-11, 2022/03/11, 03/11/2022 (month first), March 11, 2022 or
     11th March 2022."""
     text = text.strip()
@@ -462,6 +473,5 @@ def _parse_date(text: str) -> dt.date | None:
         return None
 
 
-def _contains(words: list[str], part: list[str]) -> bool:
+def contains(words: list[str], part: list[str]) -> bool:
     return any(words[i : i + len(part)] == part for i in range(len(words) - len(part) + 1))
-
