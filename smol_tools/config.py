@@ -98,6 +98,7 @@ class Settings:
     hotkey_apps: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
     # Agent function files (.py) loaded by the app and added to `smol agent --functions`.
     functions: tuple[str, ...] = ()
+    builtins: bool = True  # the agent offers its built-in functions too (--no-builtins: not)
     # The user's own rewrite styles: {name: {"description": ..., "instruction": ...}}
     styles: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
     paths: Paths = field(default=Paths(Path("."), Path("."), Path("."), Path(".")), compare=False)

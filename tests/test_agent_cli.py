@@ -36,7 +36,7 @@ def test_agent_calls_the_calculator_and_answers():
 
 @needs_model
 def test_side_effects_do_not_run_without_yes_or_a_terminal():
-    done = smol("agent", "Please open https://docs.python.org/3/ in my browser", "--json")
+    done = smol("agent", "Please open https://www.gnu.org/software/ in my browser", "--json")
     assert done.returncode == 0, done.stderr
     call = json.loads(done.stdout)["calls"][0]
     assert call["name"] == "open_url" and call["status"] == "declined"
@@ -44,7 +44,7 @@ def test_side_effects_do_not_run_without_yes_or_a_terminal():
 
 @needs_model
 def test_dry_run_prints_the_call_and_runs_nothing():
-    done = smol("agent", "Please open https://docs.python.org/3/ in my browser", "--dry-run",
+    done = smol("agent", "Please open https://www.gnu.org/software/ in my browser", "--dry-run",
                 "--yes", "--json")
     assert done.returncode == 0, done.stderr
     calls = json.loads(done.stdout)["calls"]
@@ -74,7 +74,7 @@ def test_eval_agent_builtin_set_writes_results(tmp_path):
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())["builtin"]
     assert result["n"] == 3 and 0 <= result["correct"] <= 3
-    assert "built-in requests:" in done.stdout
+    assert "requests (built-in set):" in done.stdout
 
 
 def test_eval_unknown_category_exits_2():

@@ -57,7 +57,7 @@ def test_lists_are_not_one_value():
     [
         ("what time is it", False),  # "time" names the function, it is no time zone
         ("What's today's date?", False),
-        ("What time is it in Tokyo?", True),  # a name is evidence for an optional parameter
+        ("Current time in Tokyo, please?", True),  # a name is evidence for an optional parameter
         ("time in Europe/Paris please", True),
     ],
 )
@@ -78,7 +78,7 @@ def test_enums_narrow_to_the_values_the_request_names():
     [
         (
             "random_number",
-            "a random number between 0 and 36",
+            "a random number between 0 and 36 for roulette",
             {"minimum": 36, "maximum": 36},
             {"minimum": 0, "maximum": 36},
         ),
@@ -173,7 +173,7 @@ def test_partial_values_are_completed():
         ),
         (
             "add_days",
-            "a 21 day challenge today, what date does it end?",
+            "a 21 day challenge starts today; when does it finish?",
             {"date": "today", "days": 21},
         ),
     ],
@@ -212,8 +212,8 @@ def test_enum_validation_ignores_case_and_keeps_the_canonical_spelling():
 
 
 def test_month_dates_are_one_value_and_not_numbers():
-    numbers, strings = request_values("from July 10, 2022 to July 20, 2022 for two adults")
-    assert numbers == [2] and "July 10, 2022" in strings and "July 20, 2022" in strings
+    numbers, strings = request_values("from March 3, 2024 to March 9, 2024 for two adults")
+    assert numbers == [2] and "March 3, 2024" in strings and "March 9, 2024" in strings
 
 
 def test_one_is_a_number_only_before_a_noun():
@@ -302,28 +302,28 @@ def test_an_optional_value_that_repeats_another_is_dropped():
 
 
 def test_an_amount_with_its_unit_is_no_name():
-    assert not value_token("10cm") and not value_token("50mH")
-    assert value_token("12x18") and value_token("rs6034464") and value_token("4pm")
+    assert not value_token("10cm") and not value_token("40mA")
+    assert value_token("20x30") and value_token("rs1234567") and value_token("4pm")
 
 
 def test_counting_backwards_is_negative_where_the_parameter_allows_it():
     from smol_tools.tools.agent.finish import signed
 
     args = {"date": "2025-12-01", "days": 45}
-    assert signed(F["add_days"], "which date was 45 days before 2025-12-01", args)["days"] == -45
+    assert signed(F["add_days"], "the day 45 days before 2026-03-10?", args)["days"] == -45
     assert signed(F["add_days"], "45 days after 2025-12-01", args)["days"] == 45
 
 
 def test_lists_of_names_and_enum_values_spread():
     assert spread(
         F["get_current_time"],
-        "the time in New York and in London, got a call",
-        {"timezone": "New York"},
-    ) == [{"timezone": "New York"}, {"timezone": "London"}]
+        "the time in Chicago and in Madrid, got a meeting",
+        {"timezone": "Chicago"},
+    ) == [{"timezone": "Chicago"}, {"timezone": "Madrid"}]
     args = {"amount": 200.0, "from_currency": "EUR", "to_currency": "GBP"}
     assert [
         a["to_currency"]
-        for a in spread(F["convert_currency"], "how much are 200 EUR in USD and in GBP?", args)
+        for a in spread(F["convert_currency"], "what do 200 EUR make in USD and in GBP?", args)
     ] == ["USD", "GBP"]
 
 
@@ -447,7 +447,7 @@ def test_enum_mentions_forgive_typos_and_prefer_the_longer_name():
     from smol_tools.tools.agent.values import mentioned_enum
 
     units = ["celsius", "fahrenheit", "meters", "liters"]
-    assert mentioned_enum(units, "30 degres celcius to farenheit") == ["celsius", "fahrenheit"]
+    assert mentioned_enum(units, "25 degres celsuis to fahrenhiet") == ["celsius", "fahrenheit"]
     assert mentioned_enum(units, "5 liters") == ["liters"]  # not also "meters"
     money = ["USD", "usd", "dollars", "canadian dollars", "EUR"]
     assert mentioned_enum(money, "1500 canadian dollars to eur") == ["canadian dollars", "EUR"]
@@ -455,7 +455,7 @@ def test_enum_mentions_forgive_typos_and_prefer_the_longer_name():
 
 
 def test_a_date_parameter_takes_dates_and_may_be_today():
-    schema = argument_schema(F["add_days"], "what was the date 100 days ago?")
+    schema = argument_schema(F["add_days"], "which date was it 80 days ago?")
     assert schema["properties"]["date"]["enum"] == ["today"]
     schema = argument_schema(F["days_between"], "days since 2024-02-29")
     assert set(schema["properties"]["from_date"]["enum"]) == {"2024-02-29", "today"}
@@ -463,8 +463,8 @@ def test_a_date_parameter_takes_dates_and_may_be_today():
 
 
 def test_an_expression_parameter_takes_the_expression():
-    schema = argument_schema(F["calculate"], "calc (72+85+91+68)/4")
-    assert schema["properties"]["expression"]["enum"] == ["(72+85+91+68)/4"]
+    schema = argument_schema(F["calculate"], "calc (64+77+93+58)/4")
+    assert schema["properties"]["expression"]["enum"] == ["(64+77+93+58)/4"]
     assert "sqrt(729)" in request_values("what's sqrt(729)?")[1]
 
 
@@ -478,14 +478,14 @@ def test_durations_in_other_units_are_converted_to_the_parameters_unit():
 
 
 def test_a_lower_case_place_is_a_time_zone():
-    schema = argument_schema(F["get_current_time"], "hey what time is it over in berlin rn")
+    schema = argument_schema(F["get_current_time"], "yo whats the time over in berlin rn")
     assert schema["properties"]["timezone"]["enum"] == ["berlin"]
 
 
 @pytest.mark.parametrize(
     "request_, name, whole",
     [
-        ("convert 100 km/h to mph and 65 mph to km/h", "convert_units", True),
+        ("convert 90 km/h to mph and 40 mph to km/h", "convert_units", True),
         ("open python.org and also open wikipedia.org", "open_url", True),
         ("the weather in Oslo; the weather in Bergen", "get_weather", True),
         ("gcd of 12 and 15", "calculate", False),  # one call with two numbers
@@ -566,5 +566,5 @@ def test_spoken_arithmetic_dice_and_currency_signs_are_values():
 
 
 def test_a_duration_in_other_units_tells_of_a_days_parameter():
-    assert evidence("the date two weeks from now", F["add_days"]) >= 1
-    assert relevance("how cold is it in Toronto?", F["get_weather"]) > 0
+    assert evidence("the date three weeks from today", F["add_days"]) >= 1
+    assert relevance("how cold is it in Lyon?", F["get_weather"]) > 0

@@ -138,7 +138,7 @@ def test_conversations_newest_updated_first(store):
 # -- runs ---------------------------------------------------------------------------------
 def test_run_lifecycle(store):
     r = store.start_run(
-        "agent", "what time is it in Tokyo?", {"dry_run": False}, model="m", adapter="agent-lora"
+        "agent", "time in Tokyo now?", {"dry_run": False}, model="m", adapter="agent-lora"
     )
     assert r.status == "running" and r.source == "shell"
     store.update_run(r.id, "It is")

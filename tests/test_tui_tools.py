@@ -412,7 +412,7 @@ def test_a_broken_function_file_is_one_notification(settings, tmp_path) -> None:
 
 
 def test_reopen_puts_the_request_back(settings, store) -> None:
-    earlier = store.start_run("agent", "what time is it in Tokyo", {})
+    earlier = store.start_run("agent", "the hour in Tokyo now", {})
     store.finish_run(earlier.id, "It is noon in Tokyo.")
 
     async def scenario() -> None:
@@ -421,7 +421,7 @@ def test_reopen_puts_the_request_back(settings, store) -> None:
             await app.switch_mode("agent")
             app.screen.reopen(store.run(earlier.id))
             await pilot.pause()
-            assert app.screen.request_input.value == "what time is it in Tokyo"
+            assert app.screen.request_input.value == "the hour in Tokyo now"
             answers = list(app.screen.query("#agent-log AnswerView").results())
             assert [a.text for a in answers] == ["It is noon in Tokyo."]
 

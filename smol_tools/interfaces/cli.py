@@ -91,6 +91,14 @@ def _functions(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="add functions from FILE.py (typed functions) or FILE.json (schemas; --dry-run only)",
     )
+    parser.add_argument(
+        "--no-builtins",
+        dest="builtins",
+        action="store_false",
+        default=None,
+        help="only the --functions files (and configured ones), not the built-in functions"
+        " (config: builtins = false)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-stream", action="store_true", help="print the answer at the end")
     p.add_argument("--dry-run", action="store_true", help="print the calls, run nothing")
     p.add_argument("--yes", action="store_true", help="allow side effects and network calls")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="print on stderr what each pass of the decision did (in --json: 'explain')",
+    )
     _functions(p)
     _no_log(p)
     _common(p)
@@ -169,14 +182,21 @@ def build_parser() -> argparse.ArgumentParser:
         default="simple,multiple,parallel,irrelevance",
         help="BFCL categories, comma-separated",
     )
+    p.add_argument(
+        "--split",
+        choices=["all", "dev", "test"],
+        default="all",
+        help="BFCL items: the dev half, the never-inspected test half, or all (default)",
+    )
     p.add_argument("--limit", type=_positive, help="first N items (of each category for the agent)")
     p.add_argument(
         "--items",
         type=Path,
         metavar="FILE",
         help="items as JSONL (default: the agent's builtin_eval.jsonl, or"
-        " assets/data/TOOL/eval.jsonl)",
+        " assets/data/TOOL/eval.jsonl); for the agent, requests with the calls expected",
     )
+    _functions(p)
     p.add_argument(
         "--output",
         type=Path,
@@ -303,6 +323,7 @@ def settings_from(args: argparse.Namespace) -> Any:
         "temperature": getattr(args, "temperature", None),
         "thinking": getattr(args, "thinking", None),
         "server": False if getattr(args, "no_server", False) else None,
+        "builtins": getattr(args, "builtins", None),
     }
     if getattr(args, "remote", None):
         overrides.update(backend="remote", remote_url=args.remote)
@@ -334,8 +355,14 @@ def warn(message: str) -> None:
 
 
 def run_log(
-    args: argparse.Namespace, settings: Any, tool: str, text: str, options: dict[str, Any], *,
-    model: str = "", adapter: str = "",
+    args: argparse.Namespace,
+    settings: Any,
+    tool: str,
+    text: str,
+    options: dict[str, Any],
+    *,
+    model: str = "",
+    adapter: str = "",
 ) -> RunLog:
     """The history log of one shell run (source "shell"). Off with --no-log or `history =
     false` (then the database is not even opened). A history that cannot be opened or written
@@ -352,8 +379,15 @@ def run_log(
         except SmolError as exc:
             on_error(SmolError(f"history not saved: {exc.message}", hint=exc.hint))
     return RunLog(
-        store, tool, text, options, model=model, adapter=adapter, source="shell",
-        on_error=on_error, owns_store=True,
+        store,
+        tool,
+        text,
+        options,
+        model=model,
+        adapter=adapter,
+        source="shell",
+        on_error=on_error,
+        owns_store=True,
     )
 
 
@@ -446,8 +480,14 @@ def _adapter_name(adapter: Any) -> str | None:
 
 
 def tool_record(
-    args: argparse.Namespace, settings: Any, tool: str, text: str, options: dict[str, Any],
-    engine: Any, adapter: Any, shown: dict[str, Any] | None = None,
+    args: argparse.Namespace,
+    settings: Any,
+    tool: str,
+    text: str,
+    options: dict[str, Any],
+    engine: Any,
+    adapter: Any,
+    shown: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], RunLog]:
     """A shell tool run's `--json` fields (tool, `shown` options, model, adapter, engine) and
     its history log, both naming the same model and adapter."""
@@ -509,8 +549,15 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
 def _registry(args: argparse.Namespace) -> Any:
     from smol_tools.tools.agent.registry import default_registry
 
-    configured = [Path(p) for p in settings_from(args).functions]  # config `functions = [...]`
-    return default_registry([*configured, *args.functions])
+    settings = settings_from(args)
+    configured = [Path(p) for p in settings.functions]  # config `functions = [...]`
+    registry = default_registry([*configured, *args.functions], builtins=settings.builtins)
+    if not list(registry):
+        raise UsageError(
+            "the agent has no functions: --no-builtins (or builtins = false) and no function file",
+            hint="pass --functions FILE.py, or drop --no-builtins",
+        )
+    return registry
 
 
 def cmd_functions(args: argparse.Namespace) -> int:
@@ -573,6 +620,11 @@ def cmd_agent(args: argparse.Namespace) -> int:
         raise
     if log.ref:
         meta["history"] = log.ref
+    if args.explain:
+        meta["explain"] = agent.notes
+        if not args.json:
+            for note in agent.notes:
+                print(f"smol: explain: {note}", file=sys.stderr)
     if args.dry_run:
         lines = [
             f"{c.name}({json.dumps(c.arguments, ensure_ascii=False)})"
@@ -633,11 +685,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
             f"unknown BFCL categories: {', '.join(unknown)}",
             hint=f"known: {', '.join(bfcl.CATEGORIES)}",
         )
-    items = generated = None  # read before the model loads: a bad file fails at once
+    if args.functions and not args.sets:
+        sets = ["builtin"]  # a user's functions: their own request set
+    if args.functions and "builtin" in sets and not args.items:
+        raise UsageError(
+            "--functions needs --items: your requests and the calls you expect, as JSONL",
+            hint='one line each: {"request": "...", "calls": [{"name": ..., "arguments": {...}}]}',
+        )
+    items = generated = registry = None  # read before the model loads: a bad file fails at once
     if "builtin" in sets:
+        from smol_tools.tools.agent.registry import default_registry
         from smol_tools.train.agent_eval import BUILTIN_SET, load_items
 
         items = load_items(args.items or BUILTIN_SET)[: args.limit]
+        builtins = settings_from(args).builtins
+        registry = default_registry(args.functions, entry_points=False, builtins=builtins)
     if "generated" in sets:
         from smol_tools.train.agent_eval import evaluate_generated, load_generated
 
@@ -658,17 +720,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
         part: dict[str, Any] = {"adapter": adapter}
         title = f"[{adapter or 'base'}] "
         if "bfcl" in sets:
-            part["bfcl"] = bfcl.evaluate_agent(runner, categories, args.limit, progress)
+            part["bfcl"] = bfcl.evaluate_agent(
+                runner, categories, args.limit, progress, split=args.split
+            )
             print(title + "BFCL\n" + bfcl.format_table(part["bfcl"]))
         if "builtin" in sets:
-            from smol_tools.tools.agent.registry import default_registry
-
-            registry = default_registry(entry_points=False)
             built = evaluate_builtins(runner, registry, items, progress)
             part["builtin"] = built
+            quiet = built["no_call"]
             print(
-                f"{title}built-in requests: {built['correct']}/{built['n']} ="
-                f" {built['accuracy']:.1%} ({built['seconds']} s)"
+                f"{title}requests ({args.items or 'built-in set'}): {built['correct']}/"
+                f"{built['n']} = {built['accuracy']:.1%}; no call where none fits"
+                f" {quiet['correct']}/{quiet['n']}; median decision {built['median_seconds']} s"
             )
         if "generated" in sets:
             gen = evaluate_generated(runner, generated or [], progress)
@@ -723,7 +786,10 @@ def _eval_tool(args: argparse.Namespace) -> int:
         bar = ProgressBar(f"evaluating {adapter or 'base'}", unit="items")
         runs.append(
             evaluate(
-                runner, args.tool, items, adapter=adapter,
+                runner,
+                args.tool,
+                items,
+                adapter=adapter,
                 progress=lambda _, done, total: bar(done, total),  # noqa: B023
             )  # fmt: skip
         )

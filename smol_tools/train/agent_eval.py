@@ -7,6 +7,7 @@ functions the training split never shows): which function, and which arguments."
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,17 +26,22 @@ def load_items(path: Path = BUILTIN_SET) -> list[dict[str, Any]]:
     items = []
     for number, item in read_jsonl(path, "request set"):
         calls = item.get("calls") if isinstance(item, dict) else None
-        if not isinstance(item, dict) or not isinstance(item.get("request"), str) or not (
-            isinstance(calls, list)
-            and all(
-                isinstance(c, dict) and isinstance(c.get("name"), str)
-                and isinstance(c.get("arguments"), dict)
-                for c in calls
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("request"), str)
+            or not (
+                isinstance(calls, list)
+                and all(
+                    isinstance(c, dict)
+                    and isinstance(c.get("name"), str)
+                    and isinstance(c.get("arguments"), dict)
+                    for c in calls
+                )
             )
         ):
             raise UsageError(
                 f"{path}:{number}: needs 'request' (text) and 'calls' (a list of"
-                " {\"name\": ..., \"arguments\": {...}})"
+                ' {"name": ..., "arguments": {...}})'
             )
         items.append(item)
     return items
@@ -79,10 +85,13 @@ def evaluate_builtins(
     registry: Any,
     items: list[dict[str, Any]] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    off: frozenset[str] | None = None,
 ) -> dict[str, Any]:
-    """Score `decide` on the built-in request set, as the agent runs it (several calls allowed)."""
-    from smol_tools.tools.agent.loop import decide
+    """Score `decide` on a request set (the built-ins', or a user's for their own functions),
+    as the agent runs it (several calls allowed); `off`: rule families switched off."""
+    from smol_tools.tools.agent.loop import DEFAULT_OFF, decide
 
+    off = DEFAULT_OFF if off is None else off
     items = load_items() if items is None else items
     unknown = {c["name"] for item in items for c in item["calls"]} - {f.name for f in registry}
     if unknown:
@@ -91,10 +100,11 @@ def evaluate_builtins(
     records = []
     started = time.perf_counter()
     for done, item in enumerate(items, 1):
+        t0 = time.perf_counter()
         try:
             calls = [
                 {"name": c.name, "arguments": c.arguments}
-                for c in decide(engine, item["request"], functions, parallel=True).calls
+                for c in decide(engine, item["request"], functions, parallel=True, off=off).calls
             ]
             error = None
         except SmolError as exc:
@@ -108,17 +118,23 @@ def evaluate_builtins(
                 "correct": ok,
                 "calls": calls,
                 "expected": item["calls"],
+                "seconds": round(time.perf_counter() - t0, 3),
                 **({"error": error} if error else {}),
             }
         )
         if progress:
             progress("builtin", done, len(items))
     correct = sum(r["correct"] for r in records)
+    quiet = [r for r in records if not r["expected"]]
     return {
         "n": len(records),
+        "no_call": {"n": len(quiet), "correct": sum(r["correct"] for r in quiet)},
         "correct": correct,
         "accuracy": round(correct / max(len(records), 1), 4),
         "seconds": round(time.perf_counter() - started, 1),
+        "median_seconds": round(statistics.median(r["seconds"] for r in records), 3)
+        if records
+        else 0.0,
         "records": records,
     }
 

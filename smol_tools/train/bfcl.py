@@ -81,15 +81,30 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def load_category(category: str, limit: int | None = None) -> list[Item]:
-    """The first `limit` items of a category, each with its possible answers."""
+SPLITS = ("all", "dev", "test")
+DEV_HEAD = 40  # the dev half: a category's first 40 items and every even-numbered one after
+
+
+def in_split(item_id: str, split: str) -> bool:
+    """Whether a BFCL item is in `split`: "dev" is the half rules may be developed and decided
+    on (the first DEV_HEAD items and the even-numbered ones: those read while developing),
+    "test" the never-inspected rest, scored once at the end; "all" is both."""
+    if split == "all":
+        return True
+    number = int(item_id.rsplit("_", 1)[-1])
+    dev = number < DEV_HEAD or number % 2 == 0
+    return dev if split == "dev" else not dev
+
+
+def load_category(category: str, limit: int | None = None, split: str = "all") -> list[Item]:
+    """The first `limit` items of a category's `split`, each with its possible answers."""
     if category not in CATEGORY_FILES:
         raise UsageError(
             f"unknown BFCL category {category!r}", hint=f"choose from {', '.join(CATEGORIES)}"
         )
     folder = data_dir()
     name = f"BFCL_v4_{CATEGORY_FILES[category]}.json"
-    rows = _read_jsonl(folder / name)[:limit]
+    rows = [r for r in _read_jsonl(folder / name) if in_split(r["id"], split)][:limit]
     answers: dict[str, list[dict[str, Any]]] = {}
     if category != "irrelevance":
         answers = {
@@ -412,6 +427,8 @@ def evaluate_agent(
     categories: Sequence[str] = CATEGORIES,
     limit: int | None = None,
     progress: Progress | None = None,
+    split: str = "all",
+    off: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """Run the agent's `decide` on BFCL items and check its calls.
 
@@ -420,22 +437,27 @@ def evaluate_agent(
         categories: any of simple, multiple, parallel, irrelevance.
         limit: the first N items of each category, or {category: N}; None for all.
         progress: called after each item with (category, done, total).
+        split: "dev", "test" (never inspected) or "all" (`in_split`).
+        off: rule families switched off (`loop.FAMILIES`); None: the agent's defaults.
 
     Exceptions per item (engine, grammar, anything raised by the agent) count as wrong and are
     recorded; grammar failures are also counted apart (they mean a schema type we do not map).
     The parallel category calls `decide(..., parallel=True)`.
     """
-    from smol_tools.tools.agent.loop import decide
+    from smol_tools.tools.agent.loop import DEFAULT_OFF, decide
     from smol_tools.tools.agent.registry import from_schema
+
+    off = DEFAULT_OFF if off is None else off
 
     results: dict[str, Any] = {
         "benchmark": "BFCL v4 AST (Python rules)",
         "bfcl_eval": _installed_version(),
         "model": engine.model_name,
+        "split": split,
         "categories": {},
     }
     for category in categories:
-        items = load_category(category, limit)
+        items = load_category(category, limit, split)
         records: list[dict[str, Any]] = []
         started = time.perf_counter()
         for done, item in enumerate(items, 1):
@@ -445,7 +467,9 @@ def evaluate_agent(
             grammar = False
             try:
                 functions = [from_schema(doc, "bfcl") for doc in item.functions]
-                decision = decide(engine, item.request, functions, parallel=category == "parallel")
+                decision = decide(
+                    engine, item.request, functions, parallel=category == "parallel", off=off
+                )
                 calls = [{c.name: c.arguments} for c in decision.calls]
             except GrammarError as exc:
                 error, grammar = str(exc), True

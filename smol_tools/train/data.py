@@ -14,6 +14,7 @@ from typing import Any
 
 from smol_tools.config import PROJECT_MODELS_DIR
 from smol_tools.errors import UsageError
+from smol_tools.tools.agent.choose import NO_FUNCTION  # the answer when no function fits
 from smol_tools.tools.agent.registry import ArgumentError, Function, from_schema, validate_arguments
 from smol_tools.train import metrics
 
@@ -25,7 +26,6 @@ SUMMARY_MAX_RATIO = 0.6  # a summary holds at most this share of its source's wo
 _ROLES = ("system", "user", "assistant", "tool")
 _SUMMARY_KINDS = ("summary", "question")
 _AGENT_KINDS = ("choose", "fill")
-NO_FUNCTION = "none"  # a choose answer when no offered function does what is asked
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
 

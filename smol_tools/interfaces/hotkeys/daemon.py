@@ -427,7 +427,9 @@ class Daemon:
         if self._registry is None:
             from smol_tools.tools.agent.registry import default_registry
 
-            self._registry = default_registry([Path(p) for p in self.settings.functions])
+            self._registry = default_registry(
+                [Path(p) for p in self.settings.functions], builtins=self.settings.builtins
+            )
         return list(self._registry)
 
     def _run_tool(self, job: Job, text: str, result: JobResult) -> str:

@@ -34,6 +34,7 @@ from smol_tools.tools.agent.values import (
 
 _WORD_WEIGHT = 4.0  # log-probability points per shared content word when choosing
 
+NO_FUNCTION = "none"  # the model's answer when no function fits (as it was trained)
 CHOOSE_PREFIX = '{"function": "'  # the model's answer so far; each candidate adds 'NAME"'
 
 
@@ -61,6 +62,7 @@ class Call:
 @dataclass
 class Decision:
     calls: list[Call] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what each pass did (`--explain`)
 
 
 def _doc_words(func: Function, *, params: bool = True) -> set[str]:
@@ -82,7 +84,7 @@ def relevance(request: str, func: Function) -> int:
     name = words_of(func.name.replace("_", " ").replace(".", " ")) - GENERIC
     named = len(words & name) > _NAME_SHARE * len(name) if name else False
     described = (words & _doc_words(func, params=False)) - GENERIC
-    # a place for a required city counts here, not when choosing: "how cold is it in Toronto"
+    # a place for a required city counts here, not when choosing: "how cold is it in Lyon"
     city = any(p.lower().split("_")[-1] == "city" for p in func.required) and bool(
         places_in(request)
     )
@@ -157,18 +159,35 @@ def signature(func: Function) -> str:
     return f"{func.name}({params}): {func.description}"
 
 
-def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decision:
-    """Pick the function for `request`; an empty decision means no function fits."""
+def choose(
+    engine: Engine,
+    request: str,
+    functions: Sequence[Function],
+    off: frozenset[str] = frozenset(),
+) -> Decision:
+    """Pick the function for `request`; an empty decision means no function fits.
+
+    Rule families (`off` switches any of them off, for measuring what each is worth):
+    "relevance" keeps only functions the request names or describes; "callable" only those it
+    holds a value for every required parameter of; "abstain" lets the model answer "none"
+    (no call) when it rates that above every candidate; "word-weight" adds the words a request
+    shares with each function to the model's score."""
+    decision = Decision()
     shared = {f.name: relevance(request, f) for f in functions}
     relevant = [
         f
         for f in functions
-        if shared[f.name] > 0 and callable_from(request, f) and _pair_filled(request, f)
+        if ("relevance" in off or shared[f.name] > 0)
+        and ("callable" in off or (callable_from(request, f) and _pair_filled(request, f)))
     ]
-    decision = Decision()
+    decision.notes.append(
+        f"choose: {len(relevant)} of {len(functions)} functions are candidates"
+        + (f" ({', '.join(f.name for f in relevant[:8])})" if relevant else "")
+    )
     if not relevant:
         return decision
-    if len(relevant) == 1 or not engine.supports_scoring:
+    abstain = "abstain" not in off and engine.supports_scoring
+    if (len(relevant) == 1 and not abstain) or not engine.supports_scoring:
         best = max(relevant, key=lambda f: shared[f.name])
         decision.calls.append(Call(best.name, {}))
         return decision
@@ -178,16 +197,22 @@ def choose(engine: Engine, request: str, functions: Sequence[Function]) -> Decis
         {"role": "system", "content": prompts["choose_system"].format(functions=listing)},
         {"role": "user", "content": request},
     ]
-    scores = engine.score(messages, CHOOSE_PREFIX, [f'{f.name}"' for f in relevant])
+    options = [f'{f.name}"' for f in relevant] + ([f'{NO_FUNCTION}"'] if abstain else [])
+    scores = engine.score(messages, CHOOSE_PREFIX, options)
+    model = dict(zip([f.name for f in relevant], scores, strict=False))
+    if abstain and scores[-1] > max(model.values()):
+        decision.notes.append(f"choose: the model rates '{NO_FUNCTION}' above every candidate")
+        return decision
     # The model's preference, plus the words a request shares with each function: on its own
     # the 135M model often prefers a name it has seen more of (add_days over days_between).
     numbers = request_values(request)[0]
-    total = {
-        f.name: s
-        + _WORD_WEIGHT * (shared[f.name] + evidence(request, f))
-        - (_WORD_WEIGHT if numbers and not _takes_numbers(f) else 0.0)
-        for f, s in zip(relevant, scores, strict=True)
-    }
+    total = dict(model)
+    if "word-weight" not in off:
+        for f in relevant:
+            total[f.name] += _WORD_WEIGHT * (shared[f.name] + evidence(request, f)) - (
+                _WORD_WEIGHT if numbers and not _takes_numbers(f) else 0.0
+            )
     best = max(relevant, key=lambda f: total[f.name])
+    decision.notes.append(f"choose: {best.name}")
     decision.calls.append(Call(best.name, {}))
     return decision

@@ -70,10 +70,10 @@ def restrict(
     return schema
 
 
-def argument_schema(func: Function, request: str) -> dict[str, Any]:
-    """The grammar schema of one call's arguments, narrowed to request values. Optional
-    parameters may be left out (they keep their defaults); one with no candidate value in the
-    request is not offered at all."""
+def argument_schema(func: Function, request: str, *, restricted: bool = True) -> dict[str, Any]:
+    """The grammar schema of one call's arguments, narrowed to request values (unless not
+    `restricted`). Optional parameters may be left out (they keep their defaults); one with no
+    candidate value in the request is not offered at all."""
     props = func.parameters.get("properties", {})
     required = [r for r in func.required if r in props]
     numbers, strings = request_values(request)
@@ -109,7 +109,9 @@ def argument_schema(func: Function, request: str) -> dict[str, Any]:
                 continue
             if "enum" in prop:
                 required.append(name)  # the request names one of its values: pass it
-        properties[name] = restrict(prop, numbers, candidates or strings, request)
+        properties[name] = (
+            restrict(prop, numbers, candidates or strings, request) if restricted else prop
+        )
     return {
         "type": "object",
         "properties": properties,

@@ -5,8 +5,8 @@ rates and units the way the parameters ask, and spread a listed value into one c
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Generator
 from typing import Any
 
 from smol_tools.tools.agent.fill import (
@@ -54,6 +54,7 @@ _OWN_VALUE = 0.5  # bonus for keeping the value the model chose
 
 
 _MAX_OPTIONS = 10  # values tried per kind when placing them
+MAX_PLACEMENTS = 20_000  # ways to place values tried in full; beyond, the greedy placement
 
 
 def _affinity(func: Function, param: str, tokens: list[str], value: Any) -> float:
@@ -112,20 +113,12 @@ def place_values(
                     pool += [v for v in enum if v in whole or v in named]
         options = [json.loads(v) for v in dict.fromkeys(json.dumps(v) for v in pool)]
         options = options[:_MAX_OPTIONS]
-        best, best_score = None, float("-inf")
-        for assignment in _assignments(group, options, set(func.required), tokens):
-            score = 0.0
-            for param, value in assignment.items():
-                if value is None:
-                    score += _OWN_VALUE if param not in args else 0.0
-                    continue
-                own = param in args and args[param] == value
-                if not own and not _allowed(schema[param], value):
-                    break
-                score += _affinity(func, param, tokens, value) + (_OWN_VALUE if own else 0.0)
-            else:
-                if score > best_score:
-                    best, best_score = assignment, score
+        rows = _placement_scores(func, group, options, args, schema, tokens)
+        ways = math.prod(len(row) for row in rows.values())
+        if ways <= MAX_PLACEMENTS:
+            best = _best_assignment(rows, tokens)
+        else:
+            best = _greedy_assignment(rows, tokens)
         if best is None:
             continue
         for param, value in best.items():
@@ -152,40 +145,110 @@ def _as_type(prop: dict[str, Any], value: Any) -> Any:
     return value
 
 
-def _assignments(
-    group: list[str], options: list[Any], required: set[str], tokens: list[str]
-) -> Generator[dict[str, Any], None, None]:
-    """Every way to give the group's parameters distinct values (or none, for optional ones):
-    a value the request repeats may be used as often as it appears; two strings may not share
-    words of the request ("Blue" is taken once "Kind of Blue" is a title)."""
-    counts, spans = {}, {}
-    for v in options:
-        key = json.dumps(v)
-        counts[key] = max(1, occurrences(tokens, v))
-        pos = position(tokens, v) if isinstance(v, str) else None
-        spans[key] = set(range(pos, pos + len(v.split()))) if pos is not None else set()
+def _placement_scores(
+    func: Function,
+    group: list[str],
+    options: list[Any],
+    args: dict[str, Any],
+    schema: dict[str, Any],
+    tokens: list[str],
+) -> dict[str, list[tuple[Any, float]]]:
+    """For each parameter, the values it may take with their scores (None: left out, for an
+    optional one), in the order ties are broken: the request's order, leaving out last."""
+    rows: dict[str, list[tuple[Any, float]]] = {}
+    for param in group:
+        row = []
+        for value in options:
+            own = param in args and args[param] == value
+            if own or _allowed(schema[param], value):
+                score = _affinity(func, param, tokens, value) + (_OWN_VALUE if own else 0.0)
+                row.append((value, score))
+        if param not in func.required:
+            row.append((None, _OWN_VALUE if param not in args else 0.0))
+        rows[param] = row
+    return rows
 
-    def walk(i: int, used: dict[str, int], covered: set[int]) -> Generator[dict, None, None]:
-        if i == len(group):
-            yield {}
+
+def _limits(
+    rows: dict[str, list[tuple[Any, float]]], tokens: list[str]
+) -> tuple[dict[str, int], dict[str, set[int]]]:
+    """How often each value may be used (as often as the request repeats it), and the request
+    words it covers (two strings may not share words: "Blue" is taken once "Kind of Blue" is)."""
+    counts, spans = {}, {}
+    for value, _ in (pair for row in rows.values() for pair in row):
+        key = json.dumps(value)
+        if value is None or key in counts:
+            continue
+        counts[key] = max(1, occurrences(tokens, value))
+        pos = position(tokens, value) if isinstance(value, str) else None
+        spans[key] = set(range(pos, pos + len(value.split()))) if pos is not None else set()
+    return counts, spans
+
+
+def _best_assignment(
+    rows: dict[str, list[tuple[Any, float]]], tokens: list[str]
+) -> dict[str, Any] | None:
+    """The highest-scoring way to give the parameters distinct values (every way is tried:
+    only when there are at most MAX_PLACEMENTS of them)."""
+    counts, spans = _limits(rows, tokens)
+    params = list(rows)
+    best: dict[str, Any] | None = None
+    best_score = float("-inf")
+
+    def walk(i: int, score: float, chosen: dict[str, Any], used: dict[str, int],
+             covered: set[int]) -> None:  # fmt: skip
+        nonlocal best, best_score
+        if i == len(params):
+            if score > best_score:
+                best, best_score = dict(chosen), score
             return
-        param = group[i]
-        choices: list[Any] = list(options) + ([] if param in required else [None])
-        for value in choices:
+        param = params[i]
+        for value, gain in rows[param]:
             key = json.dumps(value)
-            if value is None:
-                yield from ({param: None, **rest} for rest in walk(i + 1, used, covered))
-                continue
-            if used.get(key, 0) >= counts[key]:
-                continue
-            if used.get(key, 0) == 0 and spans[key] & covered:
+            if value is not None:
+                if used.get(key, 0) >= counts[key]:
+                    continue
+                if used.get(key, 0) == 0 and spans[key] & covered:
+                    continue
+                used[key] = used.get(key, 0) + 1
+            chosen[param] = value
+            walk(i + 1, score + gain, chosen, used,
+                 covered | spans[key] if value is not None else covered)  # fmt: skip
+            del chosen[param]
+            if value is not None:
+                used[key] -= 1
+
+    walk(0, 0.0, {}, {}, set())
+    return best
+
+
+def _greedy_assignment(
+    rows: dict[str, list[tuple[Any, float]]], tokens: list[str]
+) -> dict[str, Any] | None:
+    """Too many ways to try them all (many parameters of one kind): the best-scoring
+    (parameter, value) pair first, then the next that still fits, and so on; a parameter left
+    without a value keeps what the model gave it. Cost: sorting the pairs."""
+    counts, spans = _limits(rows, tokens)
+    order = {param: i for i, param in enumerate(rows)}
+    pairs = sorted(
+        ((gain, param, rank, value) for param, row in rows.items()
+         for rank, (value, gain) in enumerate(row)),
+        key=lambda t: (-t[0], order[t[1]], t[2]),
+    )  # fmt: skip
+    chosen: dict[str, Any] = {}
+    used: dict[str, int] = {}
+    covered: set[int] = set()
+    for _, param, _, value in pairs:
+        if param in chosen:
+            continue
+        if value is not None:
+            key = json.dumps(value)
+            if used.get(key, 0) >= counts[key] or (used.get(key, 0) == 0 and spans[key] & covered):
                 continue
             used[key] = used.get(key, 0) + 1
-            for rest in walk(i + 1, used, covered | spans[key]):
-                yield {param: value, **rest}
-            used[key] -= 1
-
-    yield from walk(0, {}, set())
+            covered |= spans[key]
+        chosen[param] = value
+    return chosen or None
 
 
 def complete(request: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -348,7 +411,7 @@ _BACKWARDS = {"before", "ago", "earlier", "back", "prior", "previous"}
 
 
 def signed(func: Function, request: str, args: dict[str, Any]) -> dict[str, Any]:
-    """A number the request counts backwards ("45 days before", "3 weeks ago") is negative
+    """A number the request counts backwards ("30 days before", "3 weeks ago") is negative
     for a parameter whose description says it takes negative values."""
     props = func.parameters.get("properties", {})
     tokens = [t.lower() for t in tokens_of(request)]

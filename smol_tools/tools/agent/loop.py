@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smol_tools.engine.base import Engine, Message
+from smol_tools.errors import UsageError
 from smol_tools.prompts import load_prompts
 from smol_tools.tools.agent.choose import (
     Call,
@@ -64,46 +65,128 @@ from smol_tools.tools.agent.values import (
 from smol_tools.tools.run import ToolRun
 
 MAX_STEPS = 3
+REQUEST_SHARE = 2  # a request may fill at most 1/REQUEST_SHARE of the model's context
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One rule family applied to a call's arguments: its name (what `--explain` prints and
+    what `off` switches off) and its one job."""
+
+    name: str
+    job: str
+    run: Callable[[Function, str, dict[str, Any]], dict[str, Any]]
+
+
+# After the model fills a call under the grammar, these passes run in order, each with one job.
+ARGUMENT_PASSES: tuple[Pass, ...] = (
+    Pass("place", "values of one kind go where the request's words put them", place_values),
+    Pass("complete", "a list or title the model gave in part is made whole",
+         lambda f, r, a: complete(r, a)),
+    Pass("drop-echoes", "a value that only repeats the function's own words is dropped",
+         drop_echoes),
+    Pass("fractions", "a percentage is a fraction where the parameter takes one", fractions),
+    Pass("every-named", "a list of enum values holds every value named", every_named),
+    Pass("units-singular", "free-text units are singular", lambda f, r, a: units_singular(f, a)),
+    Pass("signed", "counting backwards gives a negative number", signed),
+    Pass("beside-noun", "a value beside the parameter's noun is taken", beside_noun),
+    Pass("dates", "dates are written as the parameter describes",
+         lambda f, r, a: dates_as_described(f, a)),
+    Pass("in-units", "a duration is converted to the parameter's unit", in_units),
+)  # fmt: skip
+# Rule families outside the argument passes: choose's (see `choose`), the grammar's narrowing
+# to request values ("restrict"), and the parallel ones below ("clauses", "spread").
+FAMILIES = (
+    "relevance", "callable", "abstain", "word-weight", "restrict",
+    *(p.name for p in ARGUMENT_PASSES), "clauses", "spread",
+)  # fmt: skip
+# Families that stay off: measured not to help (README, "Rules that earn their place").
+DEFAULT_OFF: frozenset[str] = frozenset({"abstain"})
+
+
+def check_request(engine: Engine, request: str) -> None:
+    """A request the model cannot read whole is refused at once (exit 2), before any rule
+    reads it: what the agent decides then stays bounded by the context size."""
+    size = engine.context_length
+    if not size:
+        return
+    limit = size // REQUEST_SHARE
+    # a token holds at least one character: a longer text is too long without tokenizing it
+    tokens = len(request) if len(request) > limit * 16 else engine.count_tokens(request)
+    if tokens > limit:
+        raise UsageError(
+            f"the request is {tokens:,} tokens long; the agent reads at most {limit:,}"
+            f" (half the model's {size:,}-token context)",
+            hint="ask about a shorter text, or summarize it first (smol summarize)",
+        )
 
 
 def decide(
-    engine: Engine, request: str, functions: Sequence[Function], *, parallel: bool = False
+    engine: Engine,
+    request: str,
+    functions: Sequence[Function],
+    *,
+    parallel: bool = False,
+    off: frozenset[str] = DEFAULT_OFF,
 ) -> Decision:
     """The calls to make for `request` (none when no function fits). With `parallel`: one call
-    per clause when each clause of the request is a whole call ("convert 100 km/h to mph and
-    65 mph to km/h"), and one call per item when it lists several values for one parameter."""
-    decision = choose(engine, request, functions)
+    per clause when each clause of the request is a whole call ("convert 90 km/h to mph and
+    40 mph to km/h"), and one call per item when it lists several values for one parameter.
+    `decision.notes` says what each pass did; `off` names rule families to skip (`FAMILIES`)."""
+    check_request(engine, request)
+    decision = choose(engine, request, functions, off)
     if not decision.calls:
         return decision
     by_name = {f.name: f for f in functions}
     func = by_name[decision.calls[0].name]
-    args = arguments(engine, request, func)
-    if parallel:
+    args = arguments(engine, request, func, off, decision.notes)
+    if parallel and "clauses" not in off:
         numeric = {
             k for k, v in args.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
         }
-        plan = _clause_calls(engine, request, functions, func, numeric)
+        plan = _clause_calls(engine, request, functions, func, numeric, off)
         if plan:
+            decision.notes.append(f"clauses: {len(plan)} clauses, each a whole call")
             decision.calls = [
                 Call(f.name, a)
                 for f, clause in plan
-                for a in spread(f, clause, arguments(engine, clause, f))
+                for a in _spread(f, clause, arguments(engine, clause, f, off), off)
             ]
             return decision
-    calls = spread(func, request, args) if parallel else [args]
+    calls = _spread(func, request, args, off) if parallel else [args]
+    if len(calls) > 1:
+        decision.notes.append(f"spread: one call per listed value ({len(calls)} calls)")
     decision.calls = [Call(func.name, a) for a in calls]
     return decision
 
 
-def arguments(engine: Engine, request: str, func: Function) -> dict[str, Any]:
-    """The arguments of one call of `func` for `request`: filled under the grammar, then
-    placed, completed and written the way the parameters ask."""
-    schema = argument_schema(func, request)
-    args = place_values(func, request, fill(engine, request, func, schema), schema)
-    args = fractions(func, request, drop_echoes(func, request, complete(request, args)))
-    args = units_singular(func, every_named(func, request, args))
-    args = dates_as_described(func, beside_noun(func, request, signed(func, request, args)))
-    return in_units(func, request, args)
+def _spread(
+    func: Function, request: str, args: dict[str, Any], off: frozenset[str]
+) -> list[dict[str, Any]]:
+    return [args] if "spread" in off else spread(func, request, args)
+
+
+def arguments(
+    engine: Engine,
+    request: str,
+    func: Function,
+    off: frozenset[str] = DEFAULT_OFF,
+    notes: list[str] | None = None,
+) -> dict[str, Any]:
+    """The arguments of one call of `func` for `request`: filled by the model under the
+    grammar, then each of `ARGUMENT_PASSES` in turn (what changed goes to `notes`)."""
+    schema = argument_schema(func, request, restricted="restrict" not in off)
+    args = fill(engine, request, func, schema)
+    if notes is not None:
+        notes.append(f"fill: {func.name}({json.dumps(args, ensure_ascii=False)})")
+    for step in ARGUMENT_PASSES:
+        if step.name in off:
+            continue
+        before = args
+        args = step.run(func, request, args)
+        if notes is not None and args != before:
+            notes.append(f"{step.name}: {json.dumps(args, ensure_ascii=False)}")
+    return args
 
 
 # Where a request may pass from one call to the next: a sentence end, ";", "and", "also",
@@ -114,20 +197,26 @@ _CLAUSE_BREAK = re.compile(
 
 
 def _clause_calls(
-    engine: Engine, request: str, functions: Sequence[Function], func: Function, used: set[str]
+    engine: Engine,
+    request: str,
+    functions: Sequence[Function],
+    func: Function,
+    used: set[str],
+    off: frozenset[str] = frozenset(),
 ) -> list[tuple[Function, str]]:
-    """(function, clause) for each clause of a request that asks for several whole calls ("6
-    feet and 80 kg, also 5.6 feet and 60 kg"): pieces are joined until each holds a value for
-    every required parameter, and as many numbers as the call for the whole request has
-    (`used`); [] when there are not two such clauses (then it is one call: "the mean of 7 and 9",
-    "a number between 1 and 10", "a hotel with a pool and a gym in Oslo")."""
+    """(function, clause) for each clause of a request that asks for several whole calls ("5
+    km in miles and 8 kg in pounds, also 3 km in miles and 2 kg in pounds"): pieces are
+    joined until each holds a value for every required parameter, and as many numbers as the
+    call for the whole request has (`used`); [] when there are not two such clauses (then it
+    is one call: "the mean of 7 and 9", "a number between 1 and 10", "a hotel with a pool and
+    a gym in Oslo")."""
     pieces = [c for c in _CLAUSE_BREAK.split(request.strip()) if c and c.strip()]
     plan: list[tuple[Function, str]] = []
     clause = ""
     bare = valued = context = False  # clauses with no values, with values, naming no function
     for piece in pieces:
         clause = f"{clause} {piece}".strip()
-        chosen = choose(engine, clause, functions).calls
+        chosen = choose(engine, clause, functions, off).calls
         own = next((f for f in functions if chosen and f.name == chosen[0].name), None)
         coverage = _coverage(clause, own or func, used if own in (None, func) else set())
         if coverage == "values" or (coverage == "bare" and own):
@@ -264,10 +353,13 @@ class Agent:
         self.allow = allow
         self.max_steps = max_steps
         self.on_call = on_call
+        self.notes: list[str] = []  # what each pass of each decision did (`--explain`)
 
     def plan(self, request: str) -> list[Call]:
         """The calls the agent would make first (for --dry-run), validated but not run."""
-        calls = decide(self.engine, request, list(self.functions.values()), parallel=True).calls
+        decision = decide(self.engine, request, list(self.functions.values()), parallel=True)
+        self.notes += decision.notes
+        calls = decision.calls
         for call in calls:
             func = self.functions[call.name]
             try:
@@ -283,6 +375,7 @@ class Agent:
         pending = list(self.functions.values())
         for _ in range(self.max_steps):
             decision = decide(self.engine, request, pending, parallel=True)
+            self.notes += decision.notes
             fresh = [
                 c
                 for c in decision.calls

@@ -410,12 +410,16 @@ def _user_line(exc: BaseException, path: Path) -> str:
     return line
 
 
-def default_registry(files: list[Path] | None = None, *, entry_points: bool = True) -> Registry:
-    """The built-ins, installed plugins, then the user's files (later names win)."""
+def default_registry(
+    files: list[Path] | None = None, *, entry_points: bool = True, builtins: bool = True
+) -> Registry:
+    """The built-ins (unless not `builtins`), installed plugins, then the user's files (later
+    names win)."""
     from smol_tools.tools.agent.builtins import register as register_builtins
 
     registry = Registry()
-    register_builtins(registry)
+    if builtins:
+        register_builtins(registry)
     if entry_points:
         registry.load_entry_points()
     for path in files or []:

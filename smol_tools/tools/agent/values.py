@@ -21,7 +21,7 @@ STOP = set(
 _PUNCT = ".,;:!?\"'`"
 _BREAKS = ".,;:!?"  # punctuation that ends a value
 _JOINERS = {"and", "or", "&"}
-# a unit may follow a number directly (5C, 50Hz, 298K); exponents count (1e-9)
+# a unit may follow a number directly (5C, 60Hz, 310K); exponents count (1e-9)
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d.,]\d)")
 # dates are strings, never numbers ("2025-01-15" is not 2025, 1 and 15); clock times are
 # strings too, and also their hours and minutes
@@ -259,8 +259,8 @@ _AMOUNT = re.compile(r"(?!\d{1,2}[ap]m$)-?\d+(?:\.\d+)?[^\W\d_]+(?:/[^\W\d_]+)?\
 
 
 def value_token(token: str) -> bool:
-    """A token that is a value on its own though it has no word: 2025-01-15, 12x18, C, USD;
-    not an amount with its unit ("10cm", "50mH": the number is the value)."""
+    """A token that is a value on its own though it has no word: 2025-01-15, 20x30, C, USD;
+    not an amount with its unit ("10cm", "40mA": the number is the value)."""
     if token.lower() in STOP or plain_number(token) or _AMOUNT.fullmatch(token):
         return False
     return any(c.isdigit() for c in token) or token.isupper()
@@ -282,7 +282,7 @@ def proper_in(request: str) -> set[str]:
 
 def mentioned_enum(values: Sequence[Any], request: str) -> list[Any]:
     """The enum values the request names, as whole words or phrases ("c" is not in "cup"), or
-    misspelt ("celcius"); not one that is only part of another it names ("dollars" of "us
+    misspelt ("celsuis"); not one that is only part of another it names ("dollars" of "us
     dollars")."""
     spaced = re.sub(r"([$\u00a3\u20ac\u00a5])", r" \1 ", request.replace("-", " "))  # "£250"
     tokens = [t.lower() for t in tokens_of(spaced)]
@@ -309,7 +309,7 @@ def _inside(part: str, whole: str, text: str) -> bool:
     return part != whole and part in whole and text.count(part) <= text.count(whole)
 
 
-_TYPO_RATIO = 0.85  # "celcius" for celsius (0.86), "farenheit" for fahrenheit (0.95)
+_TYPO_RATIO = 0.85  # how alike a misspelt enum value must be: "celsuis" for celsius
 
 
 _NAME_JOINERS = {"of", "the", "de", "la", "del", "da", "von", "van"}
@@ -326,7 +326,7 @@ def names_in(request: str) -> list[str]:
         token = _clean(word)
         nxt = _clean(raw[i + 1]) if i + 1 < len(raw) else ""
         joiner = run and token.lower() in _NAME_JOINERS and nxt in proper
-        if run and DATE.fullmatch(token):  # "London 2022/08/16" is a name and a date
+        if run and DATE.fullmatch(token):  # "Oslo 2025/03/09" is a name and a date
             names.append(" ".join(run))
             run = []
         if token and (token in proper or joiner):

@@ -175,18 +175,20 @@ class AgentScreen(RunnerScreen):
                 return self._registry
             files = [Path(p) for p in self.smol.settings.functions]
             try:
-                self._registry = default_registry(files)
+                self._registry = default_registry(files, builtins=self.smol.settings.builtins)
             except SmolError as exc:
                 self.call_ui(self.smol.notify_error, exc)
                 self._registry = self._builtins_and(files)
             return self._registry
 
     def _builtins_and(self, files: list[Path]) -> Registry:
-        """The built-ins and every file that loads (after one failed to)."""
+        """The built-ins (unless `builtins = false`) and every file that loads (after one
+        failed to)."""
+        builtins = self.smol.settings.builtins
         try:
-            registry = default_registry()
+            registry = default_registry(builtins=builtins)
         except SmolError:  # a broken plugin: the built-ins alone
-            registry = default_registry(entry_points=False)
+            registry = default_registry(entry_points=False, builtins=builtins)
         for path in files:
             try:
                 registry.load_file(path)
