@@ -111,12 +111,14 @@ def check_request(engine: Engine, request: str) -> None:
     if not size:
         return
     limit = size // REQUEST_SHARE
-    # a token holds at least one character: a longer text is too long without tokenizing it
-    tokens = len(request) if len(request) > limit * 16 else engine.count_tokens(request)
-    if tokens > limit:
+    # tokenizing a bounded head is enough: a text longer than it is too long either way
+    head = request[: limit * 16]
+    tokens = engine.count_tokens(head)
+    more = len(head) < len(request)
+    if tokens > limit or more:
         raise UsageError(
-            f"the request is {tokens:,} tokens long; the agent reads at most {limit:,}"
-            f" (half the model's {size:,}-token context)",
+            f"the request is {'over ' if more else ''}{tokens:,} tokens long; the agent reads"
+            f" at most {limit:,} (half the model's {size:,}-token context)",
             hint="ask about a shorter text, or summarize it first (smol summarize)",
         )
 
